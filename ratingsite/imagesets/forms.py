@@ -1,0 +1,34 @@
+import zipfile
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+from ratingsite.imagesets.models import ImageSet
+from synthesis.preprocessing import RESIZE_MODES
+
+
+class ImageSetImportForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=ImageSet.Kind.choices, initial=ImageSet.Kind.REAL)
+    resize_mode = forms.ChoiceField(
+        choices=[(mode, mode) for mode in RESIZE_MODES],
+        initial=RESIZE_MODES[0],
+        help_text="stretch: the whole frame resized straight to a square, as in the reference study; "
+        "center-crop: the largest centred square first.",
+    )
+    archive = forms.FileField(
+        help_text="A zip of PNG, JPEG, BMP or TIFF images, optionally with a CSV table that has a 'filename' column."
+    )
+
+    def clean_archive(self):
+        archive = self.cleaned_data["archive"]
+        if archive.size > settings.IMPORT_MAX_ARCHIVE_BYTES:
+            raise forms.ValidationError(
+                f"The archive is {filesizeformat(archive.size)}, over the limit of "
+                f"{filesizeformat(settings.IMPORT_MAX_ARCHIVE_BYTES)}."
+            )
+        if not zipfile.is_zipfile(archive):
+            raise forms.ValidationError("This file is not a zip archive.")
+        archive.seek(0)
+        return archive

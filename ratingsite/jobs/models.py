@@ -1,0 +1,139 @@
+"""Background jobs.
+
+Long work (imports, training, generation, metrics) runs in rq workers, never in a web request. Each
+piece of work has a `Job` row that researchers see on the Jobs page: what kind of work it is, its status,
+its progress (items done of total, with a message), the error text if it failed, and its timing.
+
+The row is the tool's record; rq holds the live queue state. A job's function updates its row as it
+goes (see `ratingsite.jobs.tracking`). A worker that dies cannot update anything, so whenever a row
+that still says queued or running is shown, `Job.sync_with_queue` asks rq: rq moves the job of a dead
+work horse, or of a worker whose heartbeat stopped, to its failed registry, and the row follows.
+"""
+
+import uuid
+
+import django_rq
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job as RqJob
+from rq.job import JobStatus as RqStatus
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        FINISHED = "finished", "finished"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(max_length=64, help_text="What the job does, e.g. 'import images'.")
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED, db_index=True)
+    queue = models.CharField(max_length=32, default="default")
+    rq_id = models.CharField(max_length=64, blank=True, db_index=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, help_text="The latest progress or outcome, for people.")
+    error = models.TextField(blank=True, help_text="Why the job failed.")
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created",)
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    def get_absolute_url(self):
+        return reverse("jobs:job-detail", kwargs={"pk": self.pk})
+
+    @classmethod
+    def enqueue(cls, function, arguments, *, kind, created_by=None, queue="default"):
+        """Create the row and put ``function(job_pk=..., **arguments)`` on an rq queue.
+
+        django-rq enqueues once the surrounding database transaction commits, so a worker never picks up
+        a job whose row it cannot see yet.
+        """
+        job = cls.objects.create(
+            kind=kind, queue=queue, created_by=created_by, rq_id=uuid.uuid4().hex, message="Waiting for a worker."
+        )
+        django_rq.get_queue(queue).enqueue(function, job_id=job.rq_id, job_pk=job.pk, **arguments)
+        return job
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def progress_percent(self):
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+    @property
+    def duration(self):
+        if self.started is None:
+            return None
+        return (self.finished or timezone.now()) - self.started
+
+    def _rq_job(self):
+        if not self.rq_id:
+            return None
+        try:
+            return RqJob.fetch(self.rq_id, connection=django_rq.get_connection(self.queue))
+        except NoSuchJobError:
+            return None
+
+    def sync_with_queue(self):
+        """Bring a queued or running row in line with rq, for jobs whose worker could not report."""
+        if not self.is_active:
+            return
+        rq_job = self._rq_job()
+        if rq_job is None:
+            if self.status == self.Status.RUNNING:
+                self._mark_ended(self.Status.FAILED, error="The job disappeared from the queue while running.")
+            return
+        rq_status = rq_job.get_status()
+        if rq_status == RqStatus.FAILED:
+            error = (rq_job.latest_result().exc_string if rq_job.latest_result() else "") or "The worker failed."
+            self._mark_ended(self.Status.FAILED, error=error)
+        elif rq_status in (RqStatus.STOPPED, RqStatus.CANCELED):
+            self._mark_ended(self.Status.CANCELLED, message="Cancelled.")
+
+    def _mark_ended(self, status, *, error="", message=None):
+        # Conditional update: a worker finishing at the same moment wins over this bookkeeping.
+        changes = {"status": status, "finished": timezone.now()}
+        if error:
+            changes["error"] = error
+            changes["message"] = "Failed."
+        if message is not None:
+            changes["message"] = message
+        updated = Job.objects.filter(pk=self.pk, status__in=self.ACTIVE_STATUSES).update(**changes)
+        self.refresh_from_db()
+        return updated
+
+    def cancel(self):
+        """Stop a queued job before it starts, or a running one in its worker."""
+        if not self.is_active:
+            return False
+        rq_job = self._rq_job()
+        if rq_job is not None:
+            if rq_job.get_status() == RqStatus.STARTED:
+                try:
+                    send_stop_job_command(rq_job.connection, rq_job.id)
+                except InvalidJobOperation:  # it ended between the two calls
+                    pass
+            else:
+                rq_job.cancel()
+        return bool(self._mark_ended(self.Status.CANCELLED, message="Cancelled."))

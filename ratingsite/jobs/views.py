@@ -1,0 +1,40 @@
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import DetailView, ListView, View
+
+from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.jobs.models import Job
+
+
+class JobList(ResearcherRequiredMixin, ListView):
+    model = Job
+    paginate_by = 50
+
+    def get_queryset(self):
+        for job in Job.objects.filter(status__in=Job.ACTIVE_STATUSES):
+            job.sync_with_queue()
+        return Job.objects.select_related("created_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["any_active"] = any(job.is_active for job in context["object_list"])
+        return context
+
+
+class JobDetail(ResearcherRequiredMixin, DetailView):
+    model = Job
+
+    def get_object(self, queryset=None):
+        job = super().get_object(queryset)
+        job.sync_with_queue()
+        return job
+
+
+class JobCancel(ResearcherRequiredMixin, View):
+    def post(self, request, pk):
+        job = get_object_or_404(Job, pk=pk)
+        if job.cancel():
+            messages.success(request, f"Job #{job.pk} cancelled.")
+        else:
+            messages.info(request, f"Job #{job.pk} had already {job.status}.")
+        return redirect(job)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from ratingsite.core.views import Home
+
+urlpatterns = [
+    path("", Home.as_view(), name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("imagesets/", include("ratingsite.imagesets.urls")),
+    path("jobs/", include("ratingsite.jobs.urls")),
+    path("admin/django-rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "Fetal ultrasound GAN rating site"

@@ -1,0 +1,129 @@
+"""The researcher's web import: upload a zip, a job imports it through a real worker, the pages show it."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from ratingsite.imagesets.models import ImageSet
+from ratingsite.jobs.models import Job
+from tests.factories import RaterFactory, ResearcherFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def zip_upload(files, name="images.zip"):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/zip")
+
+
+@pytest.fixture
+def researcher_client(client):
+    client.force_login(ResearcherFactory())
+    return client
+
+
+def test_upload_of_100_half_size_images_through_a_worker(researcher_client, run_worker, hc18_dir, media_root):
+    paths = sorted((hc18_dir / "training_set_half").glob("*.png"))[:100]
+    upload = zip_upload({path.name: path.read_bytes() for path in paths})
+    response = researcher_client.post(
+        reverse("imagesets:imageset-import"),
+        {"name": "HC18 first 100", "kind": "real", "resize_mode": "stretch", "archive": upload},
+    )
+    job = Job.objects.get()
+    assert response.status_code == 302 and response.url == job.get_absolute_url()
+    assert job.status == Job.Status.QUEUED
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FINISHED, job.error
+    assert (job.progress_done, job.progress_total) == (100, 100)
+    image_set = ImageSet.objects.get(pk=job.result["image_set"])
+    assert image_set.images.count() == 100
+    assert not (media_root / "uploads").exists() or not any((media_root / "uploads").iterdir())
+
+    page = researcher_client.get(job.get_absolute_url()).content.decode()
+    assert "finished" in page and "Imported 100 images" in page
+    detail = researcher_client.get(image_set.get_absolute_url()).content.decode()
+    assert "van den Heuvel" in detail  # the HC18 attribution wherever its images are shown
+    image = image_set.images.first()
+    thumbnail = researcher_client.get(reverse("imagesets:image-derived-file", args=[image.pk, 128]))
+    assert thumbnail["Content-Type"] == "image/png"
+    assert b"".join(thumbnail.streaming_content) == image.derived.get(size=128).file.open("rb").read()
+
+
+def test_bad_upload_shows_the_reason_on_the_job_page(researcher_client, run_worker, media_root):
+    upload = zip_upload({"../../etc/passwd.png": b"x"})
+    researcher_client.post(
+        reverse("imagesets:imageset-import"), {"name": "slip", "kind": "real", "resize_mode": "stretch", "archive": upload}
+    )
+    run_worker()
+    job = Job.objects.get()
+    assert job.status == Job.Status.FAILED
+    assert "points outside the archive" in job.error
+    assert "points outside the archive" in researcher_client.get(job.get_absolute_url()).content.decode()
+    assert ImageSet.objects.count() == 0
+    assert not any(path.is_file() for path in media_root.rglob("*"))
+
+
+def test_form_refuses_a_file_that_is_not_a_zip(researcher_client):
+    upload = SimpleUploadedFile("images.zip", b"plain text", content_type="application/zip")
+    response = researcher_client.post(
+        reverse("imagesets:imageset-import"), {"name": "x", "kind": "real", "resize_mode": "stretch", "archive": upload}
+    )
+    assert response.status_code == 200
+    assert "This file is not a zip archive." in response.content.decode()
+    assert Job.objects.count() == 0
+
+
+def test_form_refuses_an_archive_over_the_limit(researcher_client, settings):
+    settings.IMPORT_MAX_ARCHIVE_BYTES = 100
+    upload = zip_upload({f"{index}.png": bytes(range(256)) for index in range(5)})
+    response = researcher_client.post(
+        reverse("imagesets:imageset-import"), {"name": "x", "kind": "real", "resize_mode": "stretch", "archive": upload}
+    )
+    assert "over the limit of 100" in response.content.decode()
+    assert Job.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url_name, args",
+    [
+        ("imagesets:imageset-list", []),
+        ("imagesets:imageset-import", []),
+        ("jobs:job-list", []),
+    ],
+)
+def test_researcher_pages_need_login_and_the_researcher_role(client, url_name, args):
+    url = reverse(url_name, args=args)
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("login"))
+    client.force_login(RaterFactory())
+    assert client.get(url).status_code == 403
+    client.force_login(ResearcherFactory())
+    assert client.get(url).status_code == 200
+
+
+def test_image_files_are_for_researchers_only(client, hc18_dir):
+    from ratingsite.imagesets.importing import import_image_set
+
+    image = import_image_set(hc18_dir / "fullres_samples", name="x").image_set.images.first()
+    url = reverse("imagesets:image-file", args=[image.pk])
+    assert client.get(url).status_code == 302
+    client.force_login(RaterFactory())
+    assert client.get(url).status_code == 403
+    client.force_login(ResearcherFactory())
+    assert client.get(url).status_code == 200
+
+
+def test_deleting_a_set_deletes_its_files(hc18_dir, media_root):
+    from ratingsite.imagesets.importing import import_image_set
+
+    image_set = import_image_set(hc18_dir / "fullres_samples", name="x").image_set
+    assert any(path.is_file() for path in media_root.rglob("*"))
+    image_set.delete()
+    assert not any(path.is_file() for path in media_root.rglob("*"))

@@ -1,0 +1,66 @@
+"""Job rows follow their rq jobs through a real worker on a real Redis."""
+
+import pytest
+
+from ratingsite.jobs.models import Job
+from tests.ratingsite.jobs import dying_jobs
+
+pytestmark = pytest.mark.django_db
+
+
+def test_finished_job_records_progress_outcome_and_timing(run_worker):
+    job = Job.enqueue(dying_jobs.count_to, {"total": 5}, kind="count")
+    assert job.status == Job.Status.QUEUED and job.rq_id
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FINISHED
+    assert (job.progress_done, job.progress_total) == (5, 5)
+    assert job.message == "Counted to 5."
+    assert job.result == {"total": 5}
+    assert job.started <= job.finished
+
+
+def test_bad_input_reads_as_its_message(run_worker):
+    job = Job.enqueue(dying_jobs.refuse_input, {}, kind="refuse")
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error == "The input has no images."
+
+
+def test_unexpected_error_keeps_its_traceback(run_worker):
+    job = Job.enqueue(dying_jobs.crash, {}, kind="crash")
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "Traceback" in job.error and "KeyError: 'missing'" in job.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_that_dies_marks_its_job_failed(run_worker):
+    job = Job.enqueue(dying_jobs.kill_own_process, {}, kind="die")
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    run_worker(forking=True)
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING  # nobody could tell the row yet
+    job.sync_with_queue()
+    assert job.status == Job.Status.FAILED
+    assert "Work-horse terminated unexpectedly" in job.error
+    assert job.finished is not None
+
+
+def test_cancelling_a_queued_job_means_it_never_runs(run_worker):
+    job = Job.enqueue(dying_jobs.count_to, {"total": 3}, kind="count")
+    assert job.cancel()
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    assert job.progress_done == 0
+    assert not job.cancel()
+
+
+def test_running_row_whose_rq_job_vanished_is_failed(rq_queues):
+    job = Job.objects.create(kind="lost", status=Job.Status.RUNNING, rq_id="no-such-job")
+    job.sync_with_queue()
+    assert job.status == Job.Status.FAILED
+    assert "disappeared" in job.error
