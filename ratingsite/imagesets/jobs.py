@@ -12,25 +12,16 @@ from ratingsite.jobs.tracking import Outcome, tracked
 def import_images(
     progress, *, source, name, kind, resize_mode, metadata_csv=None, created_by_pk=None, uploaded=False
 ):
-    """Import the folder or zip at ``source``.
-
-    An ``uploaded`` source is a file name in the media storage (shared by web server and workers); it is
-    deleted afterwards, whether the import succeeded or not.
-    """
-    created_by = get_user_model().objects.filter(pk=created_by_pk).first()
-    try:
-        report = import_image_set(
-            default_storage.path(source) if uploaded else source,
-            name=name,
-            kind=kind,
-            resize_mode=resize_mode,
-            metadata_csv=metadata_csv,
-            created_by=created_by,
-            progress=progress,
-        )
-    finally:
-        if uploaded:
-            default_storage.delete(source)
+    """Import the folder or zip at ``source``; an ``uploaded`` source is a name in the media storage."""
+    report = import_image_set(
+        default_storage.path(source) if uploaded else source,
+        name=name,
+        kind=kind,
+        resize_mode=resize_mode,
+        metadata_csv=metadata_csv,
+        created_by=get_user_model().objects.filter(pk=created_by_pk).first(),
+        progress=progress,
+    )
     return Outcome(report.message, report.as_dict())
 
 
@@ -54,4 +45,5 @@ def enqueue_import(
         },
         kind=IMPORT_JOB_KIND,
         created_by=created_by,
+        owned_files=[source] if uploaded else [],
     )

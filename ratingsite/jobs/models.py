@@ -10,10 +10,12 @@ that still says queued or running is shown, `Job.sync_with_queue` asks rq: rq mo
 work horse, or of a worker whose heartbeat stopped, to its failed registry, and the row follows.
 """
 
+import datetime
 import uuid
 
 import django_rq
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,8 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus as RqStatus
+
+LOST_QUEUED_JOB_AFTER = datetime.timedelta(minutes=1)
 
 
 class Job(models.Model):
@@ -42,6 +46,11 @@ class Job(models.Model):
     message = models.TextField(blank=True, help_text="The latest progress or outcome, for people.")
     error = models.TextField(blank=True, help_text="Why the job failed.")
     result = models.JSONField(default=dict, blank=True)
+    owned_files = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Uploads in the media storage that the job consumes; deleted when it ends, whatever the outcome.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -59,14 +68,19 @@ class Job(models.Model):
         return reverse("jobs:job-detail", kwargs={"pk": self.pk})
 
     @classmethod
-    def enqueue(cls, function, arguments, *, kind, created_by=None, queue="default"):
+    def enqueue(cls, function, arguments, *, kind, created_by=None, queue="default", owned_files=()):
         """Create the row and put ``function(job_pk=..., **arguments)`` on an rq queue.
 
         django-rq enqueues once the surrounding database transaction commits, so a worker never picks up
         a job whose row it cannot see yet.
         """
         job = cls.objects.create(
-            kind=kind, queue=queue, created_by=created_by, rq_id=uuid.uuid4().hex, message="Waiting for a worker."
+            kind=kind,
+            queue=queue,
+            created_by=created_by,
+            rq_id=uuid.uuid4().hex,
+            message="Waiting for a worker.",
+            owned_files=list(owned_files),
         )
         django_rq.get_queue(queue).enqueue(function, job_id=job.rq_id, job_pk=job.pk, **arguments)
         return job
@@ -101,13 +115,14 @@ class Job(models.Model):
             return
         rq_job = self._rq_job()
         if rq_job is None:
-            if self.status == self.Status.RUNNING:
-                self._mark_ended(self.Status.FAILED, error="The job disappeared from the queue while running.")
+            # A queued row gets a moment: django-rq enqueues only once the creating transaction commits.
+            if self.status == self.Status.RUNNING or timezone.now() - self.created > LOST_QUEUED_JOB_AFTER:
+                self._mark_ended(self.Status.FAILED, error="The job disappeared from the queue.")
             return
         rq_status = rq_job.get_status()
         if rq_status == RqStatus.FAILED:
-            error = (rq_job.latest_result().exc_string if rq_job.latest_result() else "") or "The worker failed."
-            self._mark_ended(self.Status.FAILED, error=error)
+            latest = rq_job.latest_result()
+            self._mark_ended(self.Status.FAILED, error=(latest.exc_string if latest else "") or "The worker failed.")
         elif rq_status in (RqStatus.STOPPED, RqStatus.CANCELED):
             self._mark_ended(self.Status.CANCELLED, message="Cancelled.")
 
@@ -121,7 +136,13 @@ class Job(models.Model):
             changes["message"] = message
         updated = Job.objects.filter(pk=self.pk, status__in=self.ACTIVE_STATUSES).update(**changes)
         self.refresh_from_db()
+        if updated:
+            self.release_owned_files()
         return updated
+
+    def release_owned_files(self):
+        for name in self.owned_files:
+            default_storage.delete(name)
 
     def cancel(self):
         """Stop a queued job before it starts, or a running one in its worker."""

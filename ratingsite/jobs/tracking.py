@@ -77,6 +77,8 @@ def tracked(function):
                 status=Job.Status.FAILED, finished=timezone.now(), message="Failed.", error=error_text(error)
             )
             raise
+        finally:
+            Job.objects.get(pk=job_pk).release_owned_files()
         Job.objects.filter(pk=job_pk, status=Job.Status.RUNNING).update(
             status=Job.Status.FINISHED, finished=timezone.now(), message=outcome.message, result=outcome.result
         )

@@ -70,6 +70,22 @@ def test_bad_upload_shows_the_reason_on_the_job_page(researcher_client, run_work
     assert not any(path.is_file() for path in media_root.rglob("*"))
 
 
+def test_cancelling_a_queued_upload_removes_the_uploaded_archive(researcher_client, run_worker, media_root):
+    upload = zip_upload({"a.png": b"x"})
+    researcher_client.post(
+        reverse("imagesets:imageset-import"), {"name": "x", "kind": "real", "resize_mode": "stretch", "archive": upload}
+    )
+    job = Job.objects.get()
+    assert len(list((media_root / "uploads").iterdir())) == 1
+    response = researcher_client.post(reverse("jobs:job-cancel", args=[job.pk]), follow=True)
+    assert f"Job #{job.pk} cancelled." in response.content.decode()
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    assert list((media_root / "uploads").iterdir()) == []
+    assert ImageSet.objects.count() == 0
+
+
 def test_form_refuses_a_file_that_is_not_a_zip(researcher_client):
     upload = SimpleUploadedFile("images.zip", b"plain text", content_type="application/zip")
     response = researcher_client.post(

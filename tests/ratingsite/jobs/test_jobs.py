@@ -1,8 +1,13 @@
 """Job rows follow their rq jobs through a real worker on a real Redis."""
 
-import pytest
+from datetime import timedelta
 
-from ratingsite.jobs.models import Job
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from ratingsite.jobs.models import LOST_QUEUED_JOB_AFTER, Job
+from tests.factories import ResearcherFactory
 from tests.ratingsite.jobs import dying_jobs
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +69,27 @@ def test_running_row_whose_rq_job_vanished_is_failed(rq_queues):
     job.sync_with_queue()
     assert job.status == Job.Status.FAILED
     assert "disappeared" in job.error
+
+
+def test_queued_row_whose_rq_job_vanished_is_failed_after_a_grace_period(rq_queues):
+    job = Job.objects.create(kind="lost", rq_id="no-such-job")
+    job.sync_with_queue()
+    assert job.status == Job.Status.QUEUED
+    Job.objects.filter(pk=job.pk).update(created=timezone.now() - LOST_QUEUED_JOB_AFTER - timedelta(seconds=1))
+    job.refresh_from_db()
+    job.sync_with_queue()
+    assert job.status == Job.Status.FAILED
+
+
+def test_jobs_page_shows_progress_and_errors(client, run_worker):
+    client.force_login(ResearcherFactory())
+    Job.enqueue(dying_jobs.refuse_input, {}, kind="refuse")
+    counted = Job.enqueue(dying_jobs.count_to, {"total": 4}, kind="count")
+    queued_page = client.get(reverse("jobs:job-list")).content.decode()
+    assert 'http-equiv="refresh"' in queued_page
+    run_worker()
+    page = client.get(reverse("jobs:job-list")).content.decode()
+    assert "The input has no images." in page
+    assert "4 / 4" in page and "Counted to 4." in page
+    assert 'http-equiv="refresh"' not in page
+    assert "Counted to 4." in client.get(counted.get_absolute_url()).content.decode()
