@@ -5,7 +5,8 @@ The import runs in two passes so that nothing is written unless everything is go
 1. Check: every file is classified (image, annotation, metadata table, system file), every image and
    annotation is decoded in full (truncated or corrupt files, decompression bombs and unconvertible
    pixel formats are refused here), hashed, converted to 8-bit gray and resized to each training
-   resolution. Any refusal stops the import with a message naming the file; nothing has been written.
+   resolution not larger than the image (a 64-pixel synthetic image gets no upsampled 128 version).
+   Any refusal stops the import with a message naming the file; nothing has been written.
 2. Store: inside one database transaction the set, its images, derived images and annotations are
    created and their files written. If anything fails, the transaction rolls back and every file
    written so far is deleted.
@@ -109,10 +110,13 @@ def import_image_set(
     provenance=None,
     created_by=None,
     progress=None,
+    on_created=None,
 ):
     """Import the images under ``path`` (folder or zip) as a new set; returns an `ImportReport`.
 
     Raises `ImportRefused` with a message for people if anything is wrong; nothing is kept then.
+    ``on_created(image_set)`` runs inside the import's transaction, so that rows linking the new set
+    commit or roll back with it.
     """
     progress = progress or (lambda done, total, message="": None)
     if kind not in ImageSet.Kind.values:
@@ -143,6 +147,7 @@ def import_image_set(
             },
             attribution=HC18_ATTRIBUTION if is_hc18 else "",
             created_by=created_by,
+            on_created=on_created,
         )
     return ImportReport(
         image_set=image_set,
@@ -221,7 +226,7 @@ def _check_images(images, annotations, metadata, resize_mode, progress):
                 width=gray.width,
                 height=gray.height,
                 note=note,
-                derived={size: derive_png(gray, size, resize_mode) for size in TRAINING_SIZES},
+                derived={size: derive_png(gray, size, resize_mode) for size in TRAINING_SIZES if size <= min(gray.size)},
                 metadata=metadata.get(file.basename, {}),
             )
             annotation = annotations.get(file.name)
@@ -270,7 +275,7 @@ def _too_large(name, width, height, max_pixels):
     )
 
 
-def _store(checked, *, name, kind, resize_mode, provenance, attribution, created_by):
+def _store(checked, *, name, kind, resize_mode, provenance, attribution, created_by, on_created):
     written = []
     folder = None
 
@@ -326,6 +331,8 @@ def _store(checked, *, name, kind, resize_mode, provenance, attribution, created
                     )
             DerivedImage.objects.bulk_create(derived, batch_size=1000)
             Annotation.objects.bulk_create(annotations, batch_size=1000)
+            if on_created is not None:
+                on_created(image_set)
     except BaseException:
         for stored in written:
             default_storage.delete(stored)

@@ -31,6 +31,9 @@ class ImageSetDetail(ResearcherRequiredMixin, DetailView):
         context["images"] = images.prefetch_related("annotations")[:IMAGES_SHOWN]
         context["annotated_count"] = images.filter(annotations__isnull=False).distinct().count()
         context["converted_count"] = images.exclude(conversion_note="").count()
+        context["derived_sizes"] = sorted(
+            DerivedImage.objects.filter(image__image_set=self.object).values_list("size", flat=True).distinct()
+        )
         return context
 
 

@@ -105,10 +105,10 @@ def test_duplicates_are_skipped_and_counted(tmp_path):
 def test_sixteen_bit_and_rgba_images_are_converted_with_a_note(tmp_path, media_root):
     folder = tmp_path / "images"
     folder.mkdir()
-    deep = np.full((16, 16), 65535, np.uint16)
-    deep[:8] = 257 * 100
+    deep = np.full((64, 64), 65535, np.uint16)
+    deep[:32] = 257 * 100
     PILImage.fromarray(deep).save(folder / "deep.png")
-    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba = np.zeros((64, 64, 4), np.uint8)
     rgba[..., :3] = (90, 120, 200)
     rgba[..., 3] = 255
     PILImage.fromarray(rgba, "RGBA").save(folder / "colour.png")
@@ -123,6 +123,18 @@ def test_sixteen_bit_and_rgba_images_are_converted_with_a_note(tmp_path, media_r
     assert "RGBA image converted to 8-bit gray" in colour.conversion_note
     gray = np.asarray(PILImage.open(colour.derived.get(size=64).file.open("rb")))
     assert gray[10, 10] == round(0.299 * 90 + 0.587 * 120 + 0.114 * 200)
+
+
+def test_no_upsampled_derived_versions(tmp_path):
+    folder = tmp_path / "synthetic"
+    folder.mkdir()
+    (folder / "0000.png").write_bytes(png_bytes(np.arange(64 * 64, dtype=np.uint32).reshape(64, 64).astype(np.uint8)))
+    (folder / "small.png").write_bytes(png_bytes(np.zeros((40, 50), np.uint8)))
+    image_set = import_image_set(folder, name="small", kind="synthetic").image_set
+    image = image_set.images.get(original_name="0000.png")
+    assert list(image.derived.values_list("size", flat=True)) == [64]
+    assert image.derived.get().file.open("rb").read() == image.file.open("rb").read()
+    assert not image_set.images.get(original_name="small.png").derived.exists()
 
 
 def test_counts_match_database(hc18_dir):
