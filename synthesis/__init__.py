@@ -1,5 +1,10 @@
 """Synthesis of fetal-ultrasound images with DCGANs: plain Python and PyTorch, no Django.
 
-`synthesis.preprocessing` holds the one resize and the one PNG encoder that every step of the tool uses
-for real and synthetic images alike.
+* `synthesis.preprocessing`: the one resize and the one PNG encoder that every step of the tool uses for
+  real and synthetic images alike.
+* `synthesis.models`: DCGAN64 and DCGAN128 (Radford et al. 2016).
+* `synthesis.data`: choosing, loading and augmenting training images.
+* `synthesis.training`: the training loop, `train`, with snapshots and exact resumption.
+* `synthesis.generation`: synthetic images and sample grids from a snapshot.
+* `python -m synthesis train|generate`: the command line.
 """
