@@ -127,7 +127,9 @@ def import_image_set(
         files = [file for file in files if not file.is_system_file]
         images, annotations, tables = _classify(files)
         if not images:
-            raise ImportRefused("There are no images to import" + (f" in {Path(path).name}." if files else ": it is empty."))
+            raise ImportRefused(
+                "There are no images to import" + (f" in {Path(path).name}." if files else ": it is empty.")
+            )
         metadata = dict(external_metadata)
         for table in tables:
             metadata.update(_read_metadata_table(table.name, table.read()))
@@ -143,6 +145,7 @@ def import_image_set(
                 "source": Path(path).name,
                 "resize_mode": resize_mode,
                 "layout": "HC18" if is_hc18 else "plain",
+                "duplicates_skipped": duplicates,
                 **(provenance or {}),
             },
             attribution=HC18_ATTRIBUTION if is_hc18 else "",
@@ -165,7 +168,9 @@ def _classify(files):
         suffix = PurePosixPath(file.name).suffix.lower()
         annotation_of = HC18_ANNOTATION.match(file.basename)
         if annotation_of:
-            image_name = str(PurePosixPath(file.name).with_name(annotation_of.group(1) + PurePosixPath(file.name).suffix))
+            image_name = str(
+                PurePosixPath(file.name).with_name(annotation_of.group(1) + PurePosixPath(file.name).suffix)
+            )
             annotations[image_name] = file
         elif suffix in IMAGE_SUFFIXES:
             images.append(file)
@@ -198,7 +203,9 @@ def _read_metadata_table(name, data):
         raise ImportRefused(f"{name} has no 'filename' column, so its rows cannot be matched to images.")
     filename_column = next(column for column in rows[0] if column.strip().lower() == "filename")
     return {
-        row[filename_column]: {column.strip(): _number_or_text(value) for column, value in row.items() if column != filename_column}
+        row[filename_column]: {
+            column.strip(): _number_or_text(value) for column, value in row.items() if column != filename_column
+        }
         for row in rows
     }
 
@@ -226,7 +233,9 @@ def _check_images(images, annotations, metadata, resize_mode, progress):
                 width=gray.width,
                 height=gray.height,
                 note=note,
-                derived={size: derive_png(gray, size, resize_mode) for size in TRAINING_SIZES if size <= min(gray.size)},
+                derived={
+                    size: derive_png(gray, size, resize_mode) for size in TRAINING_SIZES if size <= min(gray.size)
+                },
                 metadata=metadata.get(file.basename, {}),
             )
             annotation = annotations.get(file.name)
@@ -315,7 +324,7 @@ def _store(checked, *, name, kind, resize_mode, provenance, attribution, created
                 )
             images = Image.objects.bulk_create(rows, batch_size=500)
             derived, annotations = [], []
-            for image, item in zip(images, checked):
+            for image, item in zip(images, checked, strict=True):
                 for size, data in item.derived.items():
                     derived.append(
                         DerivedImage(image=image, size=size, file=save(f"{folder}/{size}/{item.sha256}.png", data))
@@ -346,7 +355,9 @@ def remove_empty_folders(root):
     """Remove ``root`` and the folders under it if they hold no files."""
     if not root.is_dir():
         return
-    for folder in sorted((path for path in root.rglob("*") if path.is_dir()), key=lambda path: len(path.parts), reverse=True):
+    for folder in sorted(
+        (path for path in root.rglob("*") if path.is_dir()), key=lambda path: len(path.parts), reverse=True
+    ):
         if not any(folder.iterdir()):
             folder.rmdir()
     if not any(root.iterdir()):

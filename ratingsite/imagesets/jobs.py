@@ -9,9 +9,7 @@ from ratingsite.jobs.tracking import Outcome, tracked
 
 
 @tracked
-def import_images(
-    progress, *, source, name, kind, resize_mode, metadata_csv=None, created_by_pk=None, uploaded=False
-):
+def import_images(progress, *, source, name, kind, resize_mode, metadata_csv=None, created_by_pk=None, uploaded=False):
     """Import the folder or zip at ``source``; an ``uploaded`` source is a name in the media storage."""
     report = import_image_set(
         default_storage.path(source) if uploaded else source,
@@ -28,9 +26,7 @@ def import_images(
 IMPORT_JOB_KIND = "import images"
 
 
-def enqueue_import(
-    *, source, name, kind, resize_mode="stretch", metadata_csv=None, created_by=None, uploaded=False
-):
+def enqueue_import(*, source, name, kind, resize_mode="stretch", metadata_csv=None, created_by=None, uploaded=False):
     """Queue `import_images` with a `Job` row that the Jobs page shows."""
     return Job.enqueue(
         import_images,

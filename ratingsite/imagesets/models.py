@@ -11,14 +11,14 @@
   stored with its image and never counted as an image.
 """
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from ratingsite.core.models import Authored
 from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES
 
 
-class ImageSet(models.Model):
+class ImageSet(Authored):
     class Kind(models.TextChoices):
         REAL = "real", "real"
         SYNTHETIC = "synthetic", "synthetic"
@@ -35,13 +35,6 @@ class ImageSet(models.Model):
         default=RESIZE_MODES[0],
         help_text="How the derived square versions were made (see synthesis.preprocessing).",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ("-created",)
 
     def __str__(self):
         return f"{self.name} ({self.kind})"

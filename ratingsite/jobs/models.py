@@ -14,7 +14,6 @@ import datetime
 import uuid
 
 import django_rq
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
@@ -24,10 +23,12 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus as RqStatus
 
+from ratingsite.core.models import Authored
+
 LOST_QUEUED_JOB_AFTER = datetime.timedelta(minutes=1)
 
 
-class Job(models.Model):
+class Job(Authored):
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
         RUNNING = "running", "running"
@@ -51,15 +52,8 @@ class Job(models.Model):
         blank=True,
         help_text="Uploads in the media storage that the job consumes; deleted when it ends, whatever the outcome.",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ("-created",)
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.status})"

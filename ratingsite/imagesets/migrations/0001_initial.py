@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,71 +14,123 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Image',
+            name="Image",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, upload_to='')),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('original_name', models.CharField(help_text='For researchers only; never shown to raters.', max_length=500)),
-                ('conversion_note', models.CharField(blank=True, help_text='How the pixels were turned into 8-bit gray, if they were not.', max_length=200)),
-                ('metadata', models.JSONField(blank=True, default=dict, help_text='Per-image values from an accompanying table.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=300, upload_to="")),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                (
+                    "original_name",
+                    models.CharField(help_text="For researchers only; never shown to raters.", max_length=500),
+                ),
+                (
+                    "conversion_note",
+                    models.CharField(
+                        blank=True,
+                        help_text="How the pixels were turned into 8-bit gray, if they were not.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "metadata",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Per-image values from an accompanying table."
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='Annotation',
+            name="Annotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('head outline', 'head outline')], default='head outline', max_length=32)),
-                ('file', models.FileField(max_length=300, upload_to='')),
-                ('sha256', models.CharField(max_length=64)),
-                ('original_name', models.CharField(max_length=500)),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotations', to='imagesets.image')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("head outline", "head outline")], default="head outline", max_length=32),
+                ),
+                ("file", models.FileField(max_length=300, upload_to="")),
+                ("sha256", models.CharField(max_length=64)),
+                ("original_name", models.CharField(max_length=500)),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="annotations", to="imagesets.image"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='ImageSet',
+            name="ImageSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('real', 'real'), ('synthetic', 'synthetic')], max_length=16)),
-                ('provenance', models.JSONField(blank=True, default=dict, help_text='Where the images came from and how they were made.')),
-                ('attribution', models.TextField(blank=True, help_text='Shown wherever images of this set are shown.')),
-                ('resize_mode', models.CharField(choices=[('stretch', 'stretch'), ('center-crop', 'center-crop')], default='stretch', help_text='How the derived square versions were made (see synthesis.preprocessing).', max_length=16)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("kind", models.CharField(choices=[("real", "real"), ("synthetic", "synthetic")], max_length=16)),
+                (
+                    "provenance",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Where the images came from and how they were made."
+                    ),
+                ),
+                ("attribution", models.TextField(blank=True, help_text="Shown wherever images of this set are shown.")),
+                (
+                    "resize_mode",
+                    models.CharField(
+                        choices=[("stretch", "stretch"), ("center-crop", "center-crop")],
+                        default="stretch",
+                        help_text="How the derived square versions were made (see synthesis.preprocessing).",
+                        max_length=16,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created',),
+                "ordering": ("-created",),
             },
         ),
         migrations.AddField(
-            model_name='image',
-            name='image_set',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='imagesets.imageset'),
+            model_name="image",
+            name="image_set",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="images", to="imagesets.imageset"
+            ),
         ),
         migrations.CreateModel(
-            name='DerivedImage',
+            name="DerivedImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('size', models.PositiveSmallIntegerField(choices=[(64, '64 x 64'), (128, '128 x 128')])),
-                ('file', models.FileField(max_length=300, upload_to='')),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='derived', to='imagesets.image')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("size", models.PositiveSmallIntegerField(choices=[(64, "64 x 64"), (128, "128 x 128")])),
+                ("file", models.FileField(max_length=300, upload_to="")),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="derived", to="imagesets.image"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('image', 'size'),
-                'constraints': [models.UniqueConstraint(fields=('image', 'size'), name='unique_derived_size')],
+                "ordering": ("image", "size"),
+                "constraints": [models.UniqueConstraint(fields=("image", "size"), name="unique_derived_size")],
             },
         ),
         migrations.AddConstraint(
-            model_name='image',
-            constraint=models.UniqueConstraint(fields=('image_set', 'sha256'), name='unique_image_per_set'),
+            model_name="image",
+            constraint=models.UniqueConstraint(fields=("image_set", "sha256"), name="unique_image_per_set"),
         ),
     ]

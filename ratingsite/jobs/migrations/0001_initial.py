@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,26 +14,56 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(help_text="What the job does, e.g. 'import images'.", max_length=64)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('finished', 'finished'), ('failed', 'failed'), ('cancelled', 'cancelled')], db_index=True, default='queued', max_length=16)),
-                ('queue', models.CharField(default='default', max_length=32)),
-                ('rq_id', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('progress_done', models.PositiveIntegerField(default=0)),
-                ('progress_total', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True, help_text='The latest progress or outcome, for people.')),
-                ('error', models.TextField(blank=True, help_text='Why the job failed.')),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('owned_files', models.JSONField(blank=True, default=list, help_text='Uploads in the media storage that the job consumes; deleted when it ends, whatever the outcome.')),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(help_text="What the job does, e.g. 'import images'.", max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("finished", "finished"),
+                            ("failed", "failed"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("queue", models.CharField(default="default", max_length=32)),
+                ("rq_id", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("progress_done", models.PositiveIntegerField(default=0)),
+                ("progress_total", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True, help_text="The latest progress or outcome, for people.")),
+                ("error", models.TextField(blank=True, help_text="Why the job failed.")),
+                ("result", models.JSONField(blank=True, default=dict)),
+                (
+                    "owned_files",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Uploads in the media storage that the job consumes; deleted when it ends, whatever the outcome.",
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created',),
+                "ordering": ("-created",),
             },
         ),
     ]

@@ -99,7 +99,9 @@ def test_serve_runs_everything_and_ctrl_c_stops_everything(tmp_path, hc18_dir):
         output = log.read()
     assert return_code == 0, output
     assert "Created the admin account 'admin'" in output
-    survivors = [process for process in descendants if process.is_running() and process.status() != psutil.STATUS_ZOMBIE]
+    survivors = [
+        process for process in descendants if process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    ]
     assert survivors == [], output
 
 
@@ -110,6 +112,8 @@ def test_embedded_redis_persists_and_refuses_a_second_server(tmp_path):
         redis.Redis.from_url(server.url).set("kept", "yes")
         with pytest.raises(EmbeddedRedisError, match="already answers"):
             EmbeddedRedis(tmp_path / "redis.sock", tmp_path).start()
-    assert not psutil.pid_exists(server.process.pid) or psutil.Process(server.process.pid).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(server.process.pid) or psutil.Process(server.process.pid).status() == psutil.STATUS_ZOMBIE
+    )
     with EmbeddedRedis(tmp_path / "redis.sock", tmp_path) as restarted:
         assert redis.Redis.from_url(restarted.url).get("kept") == b"yes"

@@ -16,8 +16,10 @@ def test_import_images_in_the_foreground(hc18_dir, capsys):
     call_command(
         "import_images",
         str(hc18_dir / "fullres_samples"),
-        "--name", "originals",
-        "--metadata", str(hc18_dir / "training_set_pixel_size_and_HC.csv"),
+        "--name",
+        "originals",
+        "--metadata",
+        str(hc18_dir / "training_set_pixel_size_and_HC.csv"),
     )
     assert "Imported 24 images" in capsys.readouterr().out
     image_set = ImageSet.objects.get(name="originals")
@@ -55,9 +57,12 @@ def test_fetch_hc18_verifies_then_imports_a_local_copy(hc18_zip, hc18_dir):
     md5 = hashlib.md5(hc18_zip.read_bytes()).hexdigest()
     call_command(
         "fetch_hc18",
-        "--zip", str(hc18_zip),
-        "--md5", md5,
-        "--csv", str(hc18_dir / "training_set_pixel_size_and_HC.csv"),
+        "--zip",
+        str(hc18_zip),
+        "--md5",
+        md5,
+        "--csv",
+        str(hc18_dir / "training_set_pixel_size_and_HC.csv"),
     )
     image_set = ImageSet.objects.get(name="HC18 training set")
     assert image_set.images.count() == 24
@@ -70,9 +75,12 @@ def test_fetch_hc18_refuses_a_copy_with_the_wrong_checksum(hc18_zip, hc18_dir):
     with pytest.raises(CommandError, match="Nothing was imported: training_set.zip has md5 .* expected"):
         call_command(
             "fetch_hc18",
-            "--zip", str(hc18_zip),
-            "--md5", "0" * 32,
-            "--csv", str(hc18_dir / "training_set_pixel_size_and_HC.csv"),
+            "--zip",
+            str(hc18_zip),
+            "--md5",
+            "0" * 32,
+            "--csv",
+            str(hc18_dir / "training_set_pixel_size_and_HC.csv"),
         )
     assert ImageSet.objects.count() == 0
 

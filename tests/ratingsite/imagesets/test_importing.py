@@ -99,6 +99,7 @@ def test_duplicates_are_skipped_and_counted(tmp_path):
     (folder / "b.png").write_bytes(png_bytes(pixels.T.copy()))
     report = import_image_set(folder, name="dups")
     assert (report.images, report.duplicates) == (2, 2)
+    assert report.image_set.provenance["duplicates_skipped"] == 2
     assert "2 duplicate images skipped" in report.message
 
 

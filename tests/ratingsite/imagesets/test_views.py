@@ -59,7 +59,8 @@ def test_upload_of_100_half_size_images_through_a_worker(researcher_client, run_
 def test_bad_upload_shows_the_reason_on_the_job_page(researcher_client, run_worker, media_root):
     upload = zip_upload({"../../etc/passwd.png": b"x"})
     researcher_client.post(
-        reverse("imagesets:imageset-import"), {"name": "slip", "kind": "real", "resize_mode": "stretch", "archive": upload}
+        reverse("imagesets:imageset-import"),
+        {"name": "slip", "kind": "real", "resize_mode": "stretch", "archive": upload},
     )
     run_worker()
     job = Job.objects.get()

@@ -61,12 +61,20 @@ class Command(BaseCommand):
                     "gunicorn",
                     self._start(
                         [
-                            sys.executable, "-m", "gunicorn", "ratingsite.wsgi:application",
-                            "--bind", f"{host}:{port}",
-                            "--workers", str(web_workers),
-                            "--worker-class", "gthread",
-                            "--threads", "4",
-                            "--access-logfile", "-",
+                            sys.executable,
+                            "-m",
+                            "gunicorn",
+                            "ratingsite.wsgi:application",
+                            "--bind",
+                            f"{host}:{port}",
+                            "--workers",
+                            str(web_workers),
+                            "--worker-class",
+                            "gthread",
+                            "--threads",
+                            "4",
+                            "--access-logfile",
+                            "-",
                         ]
                     ),
                 )
@@ -80,7 +88,7 @@ class Command(BaseCommand):
         except EmbeddedRedisError as error:
             raise CommandError(str(error)) from error
         finally:
-            for name, process in reversed(children):
+            for _, process in reversed(children):
                 _stop_process_group(process)
             if embedded_redis is not None:
                 embedded_redis.stop()
@@ -107,9 +115,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Created the admin account '{username}' with the password from DJANGO_ADMIN_PASSWORD.")
 
     def _import_first_dataset(self, path):
-        already = ImageSet.objects.filter(kind=ImageSet.Kind.REAL).exists() or Job.objects.filter(
-            kind=imageset_jobs.IMPORT_JOB_KIND, status__in=Job.ACTIVE_STATUSES
-        ).exists()
+        already = (
+            ImageSet.objects.filter(kind=ImageSet.Kind.REAL).exists()
+            or Job.objects.filter(kind=imageset_jobs.IMPORT_JOB_KIND, status__in=Job.ACTIVE_STATUSES).exists()
+        )
         if already:
             return
         job = imageset_jobs.enqueue_import(

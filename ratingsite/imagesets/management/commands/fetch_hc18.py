@@ -20,7 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--zip", help="A training_set.zip downloaded before, instead of downloading.")
         parser.add_argument("--md5", help="The zip's expected md5 (default: the checksum the Zenodo record publishes).")
-        parser.add_argument("--csv", help=f"A {hc18.PIXEL_SIZE_CSV} downloaded before, verified against its pinned md5.")
+        parser.add_argument(
+            "--csv", help=f"A {hc18.PIXEL_SIZE_CSV} downloaded before, verified against its pinned md5."
+        )
         parser.add_argument("--name", default="HC18 training set")
         parser.add_argument("--resize-mode", choices=RESIZE_MODES, default=RESIZE_MODES[0])
 
