@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ratingsite.accounts",
     "ratingsite.jobs",
     "ratingsite.imagesets",
+    "ratingsite.training",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("imagesets/", include("ratingsite.imagesets.urls")),
     path("jobs/", include("ratingsite.jobs.urls")),
+    path("training/", include("ratingsite.training.urls")),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]

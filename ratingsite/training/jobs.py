@@ -1,0 +1,231 @@
+"""rq job functions of the training app, and the helpers that queue them.
+
+Training goes to the ``gpu`` queue when a worker listens on it (the embedded default's single worker
+listens on both queues), else to ``default``; generation and everything else go to ``default``.
+"""
+
+import json
+import tempfile
+import time
+
+import django_rq
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rq import Worker
+
+from ratingsite.imagesets.importing import import_image_set
+from ratingsite.imagesets.models import DerivedImage, ImageSet
+from ratingsite.jobs.models import Job
+from ratingsite.jobs.tracking import Outcome, tracked
+from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
+from synthesis.data import choose_subset, load_images
+from synthesis.generation import generate_images
+from synthesis.training import resolve_device, snapshot_path, train
+
+TRAINING_JOB_KIND = "train DCGAN"
+GENERATION_JOB_KIND = "generate images"
+
+
+def training_queue():
+    """``gpu`` when a live worker listens on it, else ``default``."""
+    gpu = django_rq.get_queue("gpu")
+    return "gpu" if Worker.all(queue=gpu) else "default"
+
+
+def training_images(run):
+    """The run's training subset: derived images of its dataset at its resolution, drawn with its seed."""
+    size = run.config(device="cpu").image_size
+    paths = [
+        derived.file.path
+        for derived in DerivedImage.objects.filter(image__image_set=run.dataset, size=size).order_by("image__sha256")
+    ]
+    return load_images(choose_subset(paths, run.train_images, run.seed), size, run.dataset.resize_mode)
+
+
+def register_snapshots(run):
+    """Record the snapshots that training has written so far; returns them."""
+    for epoch in run.snapshot_epochs:
+        if snapshot_path(run.out_dir, epoch).is_file():
+            Snapshot.objects.get_or_create(
+                run=run,
+                epoch=epoch,
+                defaults={
+                    "checkpoint": f"{run.folder}/{snapshot_path('', epoch).name}",
+                    "sample_grid": f"{run.folder}/samples_epoch{epoch:04d}.png",
+                },
+            )
+    return list(run.snapshots.all())
+
+
+def read_history(run):
+    """The per-epoch history saved with the last resume checkpoint ([] before the first one)."""
+    history_file = run.out_dir / "history.json"
+    return json.loads(history_file.read_text()) if history_file.is_file() else []
+
+
+@tracked
+def train_run(progress, *, run_pk):
+    return run_training(TrainingRun.objects.select_related("dataset").get(pk=run_pk), progress)
+
+
+def run_training(run, progress):
+    """Train ``run`` (resuming from its checkpoint if it has one), record its snapshots, queue generation."""
+    images = training_images(run)
+    clock = {"started": time.monotonic(), "first_epoch": None}
+    pending = set(run.snapshot_epochs)
+
+    def report(epoch, epochs, record):
+        if clock["first_epoch"] is None:
+            clock["first_epoch"] = epoch
+        done_here = epoch - clock["first_epoch"] + 1
+        seconds_left = (time.monotonic() - clock["started"]) / done_here * (epochs - epoch)
+        progress(
+            epoch,
+            epochs,
+            f"Epoch {epoch} of {epochs}: D loss {record['d_loss']:.3f}, G loss {record['g_loss']:.3f}, "
+            f"D(x) {record['d_real']:.2f}, D(G(z)) {record['d_fake']:.2f}; about {_duration(seconds_left)} left.",
+        )
+        # train() writes a snapshot right after reporting its epoch, so earlier epochs' files are complete.
+        if any(snapshot_epoch < epoch for snapshot_epoch in pending):
+            pending.difference_update(snapshot.epoch for snapshot in register_snapshots(run))
+
+    history = train(run.config(), images, run.out_dir, progress=report)
+    snapshots = register_snapshots(run)
+    if run.images_per_snapshot:
+        for snapshot in snapshots:
+            if not snapshot.generated_sets.exists():
+                enqueue_generation(snapshot, count=run.images_per_snapshot, seed=run.seed, created_by=run.created_by)
+    return Outcome(
+        f"Trained {len(history)} epochs; snapshots at epochs {', '.join(str(s.epoch) for s in snapshots)}.",
+        {"run": run.pk},
+    )
+
+
+def _duration(seconds):
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
+
+
+def enqueue_training(run, created_by=None):
+    job = Job.enqueue(
+        train_run, {"run_pk": run.pk}, kind=TRAINING_JOB_KIND, created_by=created_by, queue=training_queue()
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(job=job)
+    run.job = job
+    return job
+
+
+def generated_set_name(snapshot):
+    return f"{snapshot.run.name}, epoch {snapshot.epoch}"
+
+
+@tracked
+def generate_set(progress, *, snapshot_pk, count, seed, created_by_pk=None):
+    report = generate_from_snapshot(
+        Snapshot.objects.select_related("run").get(pk=snapshot_pk),
+        count=count,
+        seed=seed,
+        created_by=get_user_model().objects.filter(pk=created_by_pk).first(),
+        progress=progress,
+    )
+    return Outcome(report.message, report.as_dict())
+
+
+def generate_from_snapshot(snapshot, *, count, seed, created_by=None, progress=None):
+    """Generate ``count`` images from ``snapshot`` and store them as a synthetic set; returns the import report."""
+    run = snapshot.run
+    if progress is not None:
+        progress(0, count, f"Generating {count} images.")
+    with tempfile.TemporaryDirectory() as folder:
+        generate_images(snapshot.checkpoint.path, folder, count=count, seed=seed, device=resolve_device("auto"))
+        report = import_image_set(
+            folder,
+            name=generated_set_name(snapshot),
+            kind=ImageSet.Kind.SYNTHETIC,
+            resize_mode=run.dataset.resize_mode,
+            provenance={
+                "model": run.architecture,
+                "training_run": run.pk,
+                "snapshot_epoch": snapshot.epoch,
+                "train_images": run.train_images,
+                "lr": run.lr,
+                "batch_size": run.batch_size,
+                "training_seed": run.seed,
+                "generation_seed": seed,
+                **({"grid": run.grid_id} if run.grid_id else {}),
+            },
+            created_by=created_by,
+            progress=progress,
+            on_created=lambda image_set: GeneratedSet.objects.create(snapshot=snapshot, image_set=image_set, seed=seed),
+        )
+    return report
+
+
+def enqueue_generation(snapshot, *, count, seed, created_by=None):
+    return Job.enqueue(
+        generate_set,
+        {
+            "snapshot_pk": snapshot.pk,
+            "count": count,
+            "seed": seed,
+            "created_by_pk": created_by.pk if created_by else None,
+        },
+        kind=GENERATION_JOB_KIND,
+        created_by=created_by,
+    )
+
+
+def create_grid(
+    *,
+    name,
+    dataset,
+    architecture,
+    subset_sizes,
+    snapshot_epochs,
+    learning_rates,
+    images_per_set,
+    seed,
+    batch_size=128,
+    created_by=None,
+):
+    """Create the grid and its training runs (validated), then queue the runs; returns the grid.
+
+    Each run generates ``images_per_set`` images from each of its snapshots when it finishes.
+    """
+    with transaction.atomic():
+        grid = ExperimentGrid.objects.create(
+            name=name,
+            dataset=dataset,
+            architecture=architecture,
+            subset_sizes=sorted(subset_sizes),
+            snapshot_epochs=sorted(snapshot_epochs),
+            learning_rates=list(learning_rates),
+            images_per_set=images_per_set,
+            seed=seed,
+            batch_size=batch_size,
+            created_by=created_by,
+        )
+        runs = []
+        for lr in grid.learning_rates:
+            for size in grid.subset_sizes:
+                run = TrainingRun(
+                    name=f"{name}: {architecture}, {size} images, lr {lr:g}",
+                    dataset=dataset,
+                    grid=grid,
+                    architecture=architecture,
+                    train_images=size,
+                    epochs=max(grid.snapshot_epochs),
+                    snapshot_epochs=grid.snapshot_epochs,
+                    lr=lr,
+                    batch_size=batch_size,
+                    seed=seed,
+                    images_per_snapshot=images_per_set,
+                    created_by=created_by,
+                )
+                run.full_clean()
+                run.save()
+                runs.append(run)
+    for run in runs:
+        enqueue_training(run, created_by=created_by)
+    return grid

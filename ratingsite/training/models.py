@@ -1,0 +1,148 @@
+"""Training DCGANs and generating synthetic image sets from them.
+
+* A `TrainingRun` trains one DCGAN (64 or 128 pixels) on a subset of a real image set with the settings
+  that define it (subset size, epochs, learning rate, batch size, seed, ...). Its files (snapshots,
+  resume checkpoint, history, plots) live in the media storage under ``training/run-<id>/``, so that a
+  worker on any machine can resume it.
+* A `Snapshot` is the generator as it was at one chosen epoch (by default 300, 500, 800 and 1000, as in
+  the reference study), with a 3x3 grid of sample images.
+* A `GeneratedSet` links a synthetic `ImageSet` to the snapshot and seed that made it.
+* An `ExperimentGrid` is the reference study's experiment in one action: one training run per training
+  subset size (and, optionally, learning rate), snapshots along the way, and a synthetic set of N images
+  generated from every snapshot, each labelled with its settings.
+
+The training itself is `synthesis.training.train`; this app only stores its inputs and results.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from ratingsite.core.models import Authored
+from ratingsite.imagesets.models import DerivedImage, ImageSet
+from ratingsite.jobs.models import Job
+from synthesis.models import ARCHITECTURES
+from synthesis.training import TrainingConfig
+
+PAPER_SUBSET_SIZES = (100, 300, 500, 800, 999)
+PAPER_SNAPSHOT_EPOCHS = (300, 500, 800, 1000)
+DEFAULT_IMAGES_PER_SET = 800
+
+
+class ExperimentGrid(Authored):
+    name = models.CharField(max_length=200)
+    dataset = models.ForeignKey(ImageSet, on_delete=models.PROTECT, related_name="+")
+    architecture = models.CharField(max_length=16, choices=[(name, name) for name in ARCHITECTURES])
+    subset_sizes = models.JSONField(help_text="Training-subset sizes, one training run each.")
+    snapshot_epochs = models.JSONField()
+    learning_rates = models.JSONField(help_text="One or more learning rates; more than one adds an axis.")
+    batch_size = models.PositiveIntegerField(default=128)
+    images_per_set = models.PositiveIntegerField(default=DEFAULT_IMAGES_PER_SET)
+    seed = models.IntegerField(default=0)
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("training:experimentgrid-detail", kwargs={"pk": self.pk})
+
+
+class TrainingRun(Authored):
+    name = models.CharField(max_length=200)
+    dataset = models.ForeignKey(ImageSet, on_delete=models.PROTECT, related_name="training_runs")
+    grid = models.ForeignKey(ExperimentGrid, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
+    architecture = models.CharField(max_length=16, choices=[(name, name) for name in ARCHITECTURES])
+    train_images = models.PositiveIntegerField(help_text="Size of the training subset drawn from the dataset.")
+    epochs = models.PositiveIntegerField()
+    snapshot_epochs = models.JSONField()
+    lr = models.FloatField(default=2e-4)
+    batch_size = models.PositiveIntegerField(default=128)
+    real_label = models.FloatField(default=1.0, help_text="D's target for real images; below 1 smooths labels.")
+    rotation_degrees = models.FloatField(default=10.0)
+    nz = models.PositiveIntegerField(default=100)
+    ngf = models.PositiveIntegerField(default=64)
+    ndf = models.PositiveIntegerField(default=64)
+    seed = models.IntegerField(default=0)
+    images_per_snapshot = models.PositiveIntegerField(
+        default=0, help_text="Generate a synthetic set of this many images from each snapshot when done (0: none)."
+    )
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("training:trainingrun-detail", kwargs={"pk": self.pk})
+
+    @property
+    def folder(self):
+        """The run's files, relative to the media storage."""
+        return f"training/run-{self.pk}"
+
+    @property
+    def out_dir(self):
+        return Path(settings.MEDIA_ROOT, self.folder)
+
+    def clean(self):
+        if self.dataset_id is None:
+            return
+        if self.dataset.kind != ImageSet.Kind.REAL:
+            raise ValidationError({"dataset": "Train on a real image set, not a synthetic one."})
+        try:
+            size = self.config(device="cpu").image_size
+        except (TypeError, ValueError) as error:
+            raise ValidationError(str(error)) from error
+        available = DerivedImage.objects.filter(image__image_set=self.dataset, size=size).count()
+        if self.train_images > available:
+            duplicates = self.dataset.provenance.get("duplicates_skipped")
+            raise ValidationError(
+                {
+                    "train_images": f"{self.dataset.name} has {available} images of at least {size} x {size} pixels; "
+                    f"a training subset of {self.train_images} cannot be drawn from it."
+                    + (f" ({duplicates} duplicate files were skipped when it was imported.)" if duplicates else "")
+                }
+            )
+
+    def config(self, device="auto"):
+        return TrainingConfig(
+            architecture=self.architecture,
+            nz=self.nz,
+            ngf=self.ngf,
+            ndf=self.ndf,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            real_label=self.real_label,
+            rotation_degrees=self.rotation_degrees,
+            resize_mode=self.dataset.resize_mode,
+            train_images=self.train_images,
+            seed=self.seed,
+            snapshot_epochs=tuple(self.snapshot_epochs),
+            device=device,
+        )
+
+
+class Snapshot(models.Model):
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="snapshots")
+    epoch = models.PositiveIntegerField()
+    checkpoint = models.FileField(max_length=300)
+    sample_grid = models.FileField(max_length=300)
+
+    class Meta:
+        ordering = ("run", "epoch")
+        constraints = [models.UniqueConstraint(fields=("run", "epoch"), name="unique_snapshot_epoch")]
+
+    def __str__(self):
+        return f"{self.run.name}, epoch {self.epoch}"
+
+
+class GeneratedSet(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="generated_sets")
+    image_set = models.OneToOneField(ImageSet, on_delete=models.CASCADE, related_name="generated_from")
+    seed = models.IntegerField()
+
+    class Meta:
+        ordering = ("snapshot", "pk")

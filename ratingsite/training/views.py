@@ -1,0 +1,128 @@
+import io
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import CreateView, DetailView, FormView, ListView, View
+
+from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.training import jobs
+from ratingsite.training.forms import ExperimentGridForm, GenerateSetForm, TrainingRunForm
+from ratingsite.training.models import ExperimentGrid, Snapshot, TrainingRun
+from synthesis.plots import plot_history
+
+
+class TrainingRunList(ResearcherRequiredMixin, ListView):
+    model = TrainingRun
+    paginate_by = 50
+
+    def get_queryset(self):
+        return TrainingRun.objects.select_related("dataset", "job", "grid")
+
+
+class TrainingRunCreate(ResearcherRequiredMixin, CreateView):
+    model = TrainingRun
+    form_class = TrainingRunForm
+
+    def form_valid(self, form):
+        form.instance.created_by = self.request.user
+        run = form.save()
+        jobs.enqueue_training(run, created_by=self.request.user)
+        return redirect(run)
+
+
+class TrainingRunDetail(ResearcherRequiredMixin, DetailView):
+    model = TrainingRun
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = self.object
+        if run.job is not None:
+            run.job.sync_with_queue()
+        history = jobs.read_history(run)
+        context.update(
+            history=history,
+            latest=history[-1] if history else None,
+            snapshots=run.snapshots.prefetch_related("generated_sets__image_set"),
+            can_resume=(run.job is None or not run.job.is_active) and len(history) < run.epochs,
+            generate_form=GenerateSetForm(initial={"seed": run.seed}),
+        )
+        return context
+
+
+class TrainingRunResume(ResearcherRequiredMixin, View):
+    """Queue a stopped run again; training continues from its last resume checkpoint."""
+
+    def post(self, request, pk):
+        run = get_object_or_404(TrainingRun, pk=pk)
+        if run.job is not None and run.job.is_active:
+            messages.info(request, "This run is already queued or running.")
+        else:
+            jobs.enqueue_training(run, created_by=request.user)
+            messages.success(request, "Queued again; training continues from the last resume checkpoint.")
+        return redirect(run)
+
+
+class TrainingRunLossCurve(ResearcherRequiredMixin, View):
+    def get(self, request, pk):
+        history = jobs.read_history(get_object_or_404(TrainingRun, pk=pk))
+        if not history:
+            raise Http404("No history yet.")
+        image = io.BytesIO()
+        plot_history(history, image)
+        return HttpResponse(image.getvalue(), content_type="image/png")
+
+
+class SnapshotSampleGrid(ResearcherRequiredMixin, View):
+    def get(self, request, pk):
+        snapshot = get_object_or_404(Snapshot, pk=pk)
+        return FileResponse(snapshot.sample_grid.open("rb"), content_type="image/png")
+
+
+class SnapshotGenerate(ResearcherRequiredMixin, View):
+    def post(self, request, pk):
+        snapshot = get_object_or_404(Snapshot, pk=pk)
+        form = GenerateSetForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
+            return redirect(snapshot.run)
+        job = jobs.enqueue_generation(snapshot, created_by=request.user, **form.cleaned_data)
+        return redirect(job)
+
+
+class ExperimentGridList(ResearcherRequiredMixin, ListView):
+    model = ExperimentGrid
+    paginate_by = 50
+
+
+class ExperimentGridCreate(ResearcherRequiredMixin, FormView):
+    form_class = ExperimentGridForm
+    template_name = "training/experimentgrid_form.html"
+
+    def form_valid(self, form):
+        try:
+            grid = jobs.create_grid(created_by=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        return redirect(grid)
+
+
+class ExperimentGridDetail(ResearcherRequiredMixin, DetailView):
+    model = ExperimentGrid
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        runs = self.object.runs.select_related("job").prefetch_related("snapshots__generated_sets__image_set")
+        for run in runs:
+            if run.job is not None:
+                run.job.sync_with_queue()
+            run.sets_by_epoch = {
+                snapshot.epoch: [generated.image_set for generated in snapshot.generated_sets.all()]
+                for snapshot in run.snapshots.all()
+            }
+            run.cells = [run.sets_by_epoch.get(epoch, []) for epoch in self.object.snapshot_epochs]
+        context["runs"] = runs
+        return context
