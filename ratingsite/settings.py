@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ratingsite.jobs",
     "ratingsite.imagesets",
     "ratingsite.training",
+    "ratingsite.metrics",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("imagesets/", include("ratingsite.imagesets.urls")),
     path("jobs/", include("ratingsite.jobs.urls")),
     path("training/", include("ratingsite.training.urls")),
+    path("metrics/", include("ratingsite.metrics.urls")),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,7 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.imagesets import jobs
 from ratingsite.imagesets.forms import ImageSetImportForm
 from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
+from ratingsite.metrics.forms import EvaluationForm
 
 IMAGES_SHOWN = 60
 
@@ -31,6 +32,7 @@ class ImageSetDetail(ResearcherRequiredMixin, DetailView):
         context["images"] = images.prefetch_related("annotations")[:IMAGES_SHOWN]
         context["annotated_count"] = images.filter(annotations__isnull=False).distinct().count()
         context["converted_count"] = images.exclude(conversion_note="").count()
+        context["evaluation_form"] = EvaluationForm(initial={"size": 64})
         context["derived_sizes"] = sorted(
             DerivedImage.objects.filter(image__image_set=self.object).values_list("size", flat=True).distinct()
         )

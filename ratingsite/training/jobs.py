@@ -17,6 +17,7 @@ from ratingsite.imagesets.importing import import_image_set
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
+from ratingsite.metrics.jobs import enqueue_evaluation
 from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
 from synthesis.data import choose_subset, load_images
 from synthesis.generation import generate_images
@@ -122,14 +123,14 @@ def generated_set_name(snapshot):
 
 @tracked
 def generate_set(progress, *, snapshot_pk, count, seed, created_by_pk=None):
-    report = generate_from_snapshot(
-        Snapshot.objects.select_related("run").get(pk=snapshot_pk),
-        count=count,
-        seed=seed,
-        created_by=get_user_model().objects.filter(pk=created_by_pk).first(),
-        progress=progress,
+    """Generate a synthetic set from a snapshot, then queue its scoring against the run's training dataset."""
+    snapshot = Snapshot.objects.select_related("run__dataset").get(pk=snapshot_pk)
+    created_by = get_user_model().objects.filter(pk=created_by_pk).first()
+    report = generate_from_snapshot(snapshot, count=count, seed=seed, created_by=created_by, progress=progress)
+    evaluation = enqueue_evaluation(
+        report.image_set, snapshot.run.dataset, snapshot.run.config(device="cpu").image_size, created_by=created_by
     )
-    return Outcome(report.message, report.as_dict())
+    return Outcome(f"{report.message} Scoring queued as job #{evaluation.job.pk}.", report.as_dict())
 
 
 def generate_from_snapshot(snapshot, *, count, seed, created_by=None, progress=None):

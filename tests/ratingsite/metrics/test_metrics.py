@@ -1,0 +1,159 @@
+"""Scoring synthetic sets through real rq workers: every metric stored, shown, and summarised per grid."""
+
+import io
+
+import numpy as np
+import pytest
+from django.urls import reverse
+from PIL import Image as PILImage
+
+from ratingsite.imagesets.importing import import_image_set
+from ratingsite.jobs.models import Job
+from ratingsite.metrics import jobs as metric_jobs
+from ratingsite.metrics.models import Evaluation, ImageScore
+from ratingsite.training import jobs as training_jobs
+from ratingsite.training.models import TrainingRun
+from tests.factories import ResearcherFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def real_set(hc18_dir, tmp_path):
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:24]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    return import_image_set(folder, name="HC18 24").image_set
+
+
+def png(pixels):
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_generated_set_is_scored_automatically(real_set, run_worker, client):
+    run = TrainingRun(
+        name="tiny",
+        dataset=real_set,
+        architecture="dcgan64",
+        train_images=16,
+        epochs=2,
+        snapshot_epochs=[2],
+        batch_size=8,
+        ngf=8,
+        ndf=8,
+        seed=0,
+        images_per_snapshot=12,
+    )
+    run.full_clean()
+    run.save()
+    training_jobs.enqueue_training(run)
+    run_worker()  # training, then generation, then scoring
+
+    evaluation = Evaluation.objects.get()
+    assert evaluation.job.status == Job.Status.FINISHED, evaluation.job.error
+    assert evaluation.reference_set == real_set and evaluation.size == 64
+    assert set(evaluation.values) == {
+        "fid",
+        "fid_infinity",
+        "kid",
+        "precision_recall",
+        "density_coverage",
+        "psnr",
+        "mutual_information",
+        "lbp",
+        "diversity",
+        "memorisation",
+    }
+    assert evaluation.value("fid", "fid") > 0
+    assert 0 <= evaluation.value("precision_recall", "precision") <= 1
+    assert ImageScore.objects.filter(evaluation=evaluation).count() == 12
+    score = ImageScore.objects.filter(evaluation=evaluation).first()
+    assert {"psnr_mean_db", "psnr_nearest_db", "lbp_chi_square"} <= set(score.values)
+    assert len(evaluation.tables["lbp_vector"]) == 256
+
+    client.force_login(ResearcherFactory())
+    page = client.get(evaluation.get_absolute_url()).content.decode()
+    assert "Frechet Inception Distance" in page and "V143" in page and "Memorisation" in page
+    assert "biased upwards" in page
+    set_page = client.get(evaluation.synthetic_set.get_absolute_url()).content.decode()
+    assert evaluation.get_absolute_url() in set_page
+
+
+def test_exact_copies_of_real_images_are_flagged_and_infinite_psnr_is_stored(real_set, run_worker, client, tmp_path):
+    folder = tmp_path / "synthetic"
+    folder.mkdir()
+    real_derived = [image.derived.get(size=64).file.open("rb").read() for image in real_set.images.all()[:3]]
+    for index, data in enumerate(real_derived):
+        (folder / f"copy{index}.png").write_bytes(data)
+    noise = np.random.default_rng(0).integers(0, 256, size=(10, 64, 64), dtype=np.uint8)
+    for index, pixels in enumerate(noise):
+        (folder / f"noise{index}.png").write_bytes(png(pixels))
+    synthetic = import_image_set(folder, name="planted", kind="synthetic").image_set
+    evaluation = metric_jobs.enqueue_evaluation(synthetic, real_set, 64)
+    run_worker()
+    evaluation.refresh_from_db()
+    assert evaluation.job.status == Job.Status.FINISHED, evaluation.job.error
+    copies = {image.pk for image in synthetic.images.filter(original_name__startswith="copy")}
+    flagged = {int(row["synthetic_name"]) for row in evaluation.tables["memorisation_pairs"] if row["pixel_flag"]}
+    assert flagged == copies
+    nearest = {score.image_id: score.values["psnr_nearest_db"] for score in evaluation.image_scores.all()}
+    assert all(nearest[pk] == "inf" for pk in copies)
+    assert evaluation.value("psnr", "psnr_nearest_db") == float("inf")
+
+    client.force_login(ResearcherFactory())
+    page = client.get(evaluation.get_absolute_url()).content.decode()
+    assert "3 synthetic images are closer to a real image" in page
+    assert page.count("<strong>flagged</strong>") == 3
+
+
+def test_scoring_at_a_resolution_the_set_lacks_is_a_clear_failure(real_set, run_worker, tmp_path):
+    folder = tmp_path / "synthetic"
+    folder.mkdir()
+    for index in range(5):
+        (folder / f"{index}.png").write_bytes(png(np.full((64, 64), index * 40, np.uint8)))
+    synthetic = import_image_set(folder, name="64 only", kind="synthetic").image_set
+    evaluation = metric_jobs.enqueue_evaluation(synthetic, real_set, 128)
+    run_worker()
+    evaluation.job.refresh_from_db()
+    assert evaluation.job.status == Job.Status.FAILED
+    assert evaluation.job.error == "64 only has no 128 x 128 images to measure."
+
+
+def test_score_form_on_the_set_page_queues_a_job(real_set, client, rq_queues):
+    client.force_login(ResearcherFactory())
+    response = client.post(
+        reverse("metrics:evaluation-create", args=[real_set.pk]), {"reference_set": real_set.pk, "size": 64}
+    )
+    evaluation = Evaluation.objects.get()
+    assert response.url == evaluation.job.get_absolute_url()
+    assert evaluation.job.kind == metric_jobs.EVALUATION_JOB_KIND
+
+
+def test_grid_metrics_page_shows_heat_maps_and_significance(real_set, run_worker, client):
+    grid = training_jobs.create_grid(
+        name="grid",
+        dataset=real_set,
+        architecture="dcgan64",
+        subset_sizes=[8, 16],
+        snapshot_epochs=[1, 2],
+        learning_rates=[2e-4],
+        images_per_set=12,
+        seed=0,
+        batch_size=8,
+    )
+    run_worker()
+    assert Evaluation.objects.filter(job__status=Job.Status.FINISHED).count() == 4
+    client.force_login(ResearcherFactory())
+    page = client.get(reverse("metrics:experimentgrid-metrics", args=[grid.pk])).content.decode()
+    assert "4 of 4 synthetic sets scored" in page
+    assert "fid: fid" in page and "psnr: psnr_mean_db" in page
+    assert page.count("kruskal-wallis") >= 2 and "training subset size" in page and ">epoch<" in page
+
+
+def test_metrics_help_states_the_protocol(client):
+    client.force_login(ResearcherFactory())
+    page = " ".join(client.get(reverse("metrics:metrics-help")).content.decode().split())
+    assert "TF-1.x bilinear" in page and "fewer than about 2,048 images" in page and "Matched resolution" in page
