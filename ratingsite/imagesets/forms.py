@@ -17,6 +17,12 @@ class ImageSetImportForm(forms.Form):
         help_text="stretch: the whole frame resized straight to a square, as in the reference study; "
         "center-crop: the largest centred square first.",
     )
+    score_against = forms.ModelChoiceField(
+        queryset=ImageSet.objects.filter(kind=ImageSet.Kind.REAL),
+        required=False,
+        label="Score against",
+        help_text="For synthetic sets: the real set to compute the quality metrics against once imported.",
+    )
     archive = forms.FileField(
         help_text="A zip of PNG, JPEG, BMP or TIFF images, optionally with a CSV table that has a 'filename' column."
     )

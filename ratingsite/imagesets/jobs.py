@@ -4,29 +4,63 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 
 from ratingsite.imagesets.importing import import_image_set
+from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
+from ratingsite.metrics.jobs import enqueue_evaluation
 
 
 @tracked
-def import_images(progress, *, source, name, kind, resize_mode, metadata_csv=None, created_by_pk=None, uploaded=False):
-    """Import the folder or zip at ``source``; an ``uploaded`` source is a name in the media storage."""
+def import_images(
+    progress,
+    *,
+    source,
+    name,
+    kind,
+    resize_mode,
+    metadata_csv=None,
+    created_by_pk=None,
+    uploaded=False,
+    score_against_pk=None,
+):
+    """Import the folder or zip at ``source``; an ``uploaded`` source is a name in the media storage.
+
+    With ``score_against_pk``, the new set is then scored against that real set at its largest derived
+    resolution (the one it was made at, for generated images).
+    """
+    created_by = get_user_model().objects.filter(pk=created_by_pk).first()
     report = import_image_set(
         default_storage.path(source) if uploaded else source,
         name=name,
         kind=kind,
         resize_mode=resize_mode,
         metadata_csv=metadata_csv,
-        created_by=get_user_model().objects.filter(pk=created_by_pk).first(),
+        created_by=created_by,
         progress=progress,
     )
-    return Outcome(report.message, report.as_dict())
+    message = report.message
+    sizes = DerivedImage.objects.filter(image__image_set=report.image_set).values_list("size", flat=True)
+    if score_against_pk is not None and sizes:
+        reference = ImageSet.objects.get(pk=score_against_pk)
+        evaluation = enqueue_evaluation(report.image_set, reference, max(sizes), created_by=created_by)
+        message += f" Scoring against {reference.name} queued as job #{evaluation.job.pk}."
+    return Outcome(message, report.as_dict())
 
 
 IMPORT_JOB_KIND = "import images"
 
 
-def enqueue_import(*, source, name, kind, resize_mode="stretch", metadata_csv=None, created_by=None, uploaded=False):
+def enqueue_import(
+    *,
+    source,
+    name,
+    kind,
+    resize_mode="stretch",
+    metadata_csv=None,
+    created_by=None,
+    uploaded=False,
+    score_against=None,
+):
     """Queue `import_images` with a `Job` row that the Jobs page shows."""
     return Job.enqueue(
         import_images,
@@ -38,6 +72,7 @@ def enqueue_import(*, source, name, kind, resize_mode="stretch", metadata_csv=No
             "resize_mode": resize_mode,
             "metadata_csv": str(metadata_csv) if metadata_csv else None,
             "created_by_pk": created_by.pk if created_by else None,
+            "score_against_pk": score_against.pk if score_against else None,
         },
         kind=IMPORT_JOB_KIND,
         created_by=created_by,

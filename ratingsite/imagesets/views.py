@@ -52,6 +52,7 @@ class ImageSetImport(ResearcherRequiredMixin, FormView):
             kind=form.cleaned_data["kind"],
             resize_mode=form.cleaned_data["resize_mode"],
             created_by=self.request.user,
+            score_against=form.cleaned_data["score_against"],
         )
         return redirect(job)
 

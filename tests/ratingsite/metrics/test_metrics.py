@@ -157,3 +157,31 @@ def test_metrics_help_states_the_protocol(client):
     client.force_login(ResearcherFactory())
     page = " ".join(client.get(reverse("metrics:metrics-help")).content.decode().split())
     assert "TF-1.x bilinear" in page and "fewer than about 2,048 images" in page and "Matched resolution" in page
+
+
+def test_uploaded_synthetic_set_is_scored_against_the_chosen_real_set(real_set, run_worker, client):
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(1).integers(0, 256, size=(12, 64, 64), dtype=np.uint8)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index, pixels in enumerate(noise):
+            archive.writestr(f"{index:04d}.png", png(pixels))
+    client.force_login(ResearcherFactory())
+    client.post(
+        reverse("imagesets:imageset-import"),
+        {
+            "name": "other model",
+            "kind": "synthetic",
+            "resize_mode": "stretch",
+            "score_against": real_set.pk,
+            "archive": SimpleUploadedFile("other.zip", buffer.getvalue(), content_type="application/zip"),
+        },
+    )
+    run_worker()
+    evaluation = Evaluation.objects.get()
+    assert evaluation.synthetic_set.name == "other model" and evaluation.reference_set == real_set
+    assert evaluation.size == 64 and evaluation.job.status == Job.Status.FINISHED, evaluation.job.error
+    assert "Scoring against HC18 24 queued" in Job.objects.get(kind="import images").message
