@@ -34,15 +34,18 @@ import warnings
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from ratingsite.core.storage import atomic_with_files
 from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSet
 from ratingsite.imagesets.sources import ImportRefused, open_source
-from synthesis.preprocessing import TRAINING_SIZES, UnsupportedImageError, derive_png, to_gray8
+from synthesis.preprocessing import (
+    TRAINING_SIZES,
+    UnsupportedImageError,
+    derive_png,
+    to_gray8,
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 IMAGE_FORMATS = {"PNG", "JPEG", "BMP", "TIFF"}
@@ -285,80 +288,52 @@ def _too_large(name, width, height, max_pixels):
 
 
 def _store(checked, *, name, kind, resize_mode, provenance, attribution, created_by, on_created):
-    written = []
-    folder = None
-
-    def save(path, data):
-        stored = default_storage.save(path, ContentFile(data))
-        written.append(stored)
-        return stored
-
-    try:
-        with transaction.atomic():
-            image_set = ImageSet.objects.create(
-                name=name,
-                kind=kind,
-                resize_mode=resize_mode,
-                provenance=provenance,
-                attribution=attribution,
-                created_by=created_by,
+    with atomic_with_files() as save:
+        image_set = ImageSet.objects.create(
+            name=name,
+            kind=kind,
+            resize_mode=resize_mode,
+            provenance=provenance,
+            attribution=attribution,
+            created_by=created_by,
+        )
+        folder = f"imagesets/{image_set.pk}"
+        rows = []
+        for item in checked:
+            data = item.source.read()
+            if hashlib.sha256(data).hexdigest() != item.sha256:
+                raise ImportRefused(f"{item.source.name} changed while it was being imported; import again.")
+            suffix = PurePosixPath(item.source.name).suffix.lower()
+            rows.append(
+                Image(
+                    image_set=image_set,
+                    file=save(f"{folder}/original/{item.sha256}{suffix}", data),
+                    sha256=item.sha256,
+                    width=item.width,
+                    height=item.height,
+                    original_name=item.source.name,
+                    conversion_note=item.note,
+                    metadata=item.metadata,
+                )
             )
-            folder = f"imagesets/{image_set.pk}"
-            rows = []
-            for item in checked:
-                data = item.source.read()
-                if hashlib.sha256(data).hexdigest() != item.sha256:
-                    raise ImportRefused(f"{item.source.name} changed while it was being imported; import again.")
-                suffix = PurePosixPath(item.source.name).suffix.lower()
-                rows.append(
-                    Image(
-                        image_set=image_set,
-                        file=save(f"{folder}/original/{item.sha256}{suffix}", data),
-                        sha256=item.sha256,
-                        width=item.width,
-                        height=item.height,
-                        original_name=item.source.name,
-                        conversion_note=item.note,
-                        metadata=item.metadata,
+        images = Image.objects.bulk_create(rows, batch_size=500)
+        derived, annotations = [], []
+        for image, item in zip(images, checked, strict=True):
+            for size, data in item.derived.items():
+                derived.append(
+                    DerivedImage(image=image, size=size, file=save(f"{folder}/{size}/{item.sha256}.png", data))
+                )
+            for annotation, sha256 in item.annotations:
+                annotations.append(
+                    Annotation(
+                        image=image,
+                        file=save(f"{folder}/annotation/{sha256}.png", annotation.read()),
+                        sha256=sha256,
+                        original_name=annotation.name,
                     )
                 )
-            images = Image.objects.bulk_create(rows, batch_size=500)
-            derived, annotations = [], []
-            for image, item in zip(images, checked, strict=True):
-                for size, data in item.derived.items():
-                    derived.append(
-                        DerivedImage(image=image, size=size, file=save(f"{folder}/{size}/{item.sha256}.png", data))
-                    )
-                for annotation, sha256 in item.annotations:
-                    annotations.append(
-                        Annotation(
-                            image=image,
-                            file=save(f"{folder}/annotation/{sha256}.png", annotation.read()),
-                            sha256=sha256,
-                            original_name=annotation.name,
-                        )
-                    )
-            DerivedImage.objects.bulk_create(derived, batch_size=1000)
-            Annotation.objects.bulk_create(annotations, batch_size=1000)
-            if on_created is not None:
-                on_created(image_set)
-    except BaseException:
-        for stored in written:
-            default_storage.delete(stored)
-        if folder is not None:
-            remove_empty_folders(Path(settings.MEDIA_ROOT, folder))
-        raise
+        DerivedImage.objects.bulk_create(derived, batch_size=1000)
+        Annotation.objects.bulk_create(annotations, batch_size=1000)
+        if on_created is not None:
+            on_created(image_set)
     return image_set
-
-
-def remove_empty_folders(root):
-    """Remove ``root`` and the folders under it if they hold no files."""
-    if not root.is_dir():
-        return
-    for folder in sorted(
-        (path for path in root.rglob("*") if path.is_dir()), key=lambda path: len(path.parts), reverse=True
-    ):
-        if not any(folder.iterdir()):
-            folder.rmdir()
-    if not any(root.iterdir()):
-        root.rmdir()
