@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "ratingsite.imagesets",
     "ratingsite.training",
     "ratingsite.metrics",
+    "ratingsite.studies",
 ]
 
 MIDDLEWARE = [

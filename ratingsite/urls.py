@@ -12,6 +12,7 @@ urlpatterns = [
     path("jobs/", include("ratingsite.jobs.urls")),
     path("training/", include("ratingsite.training.urls")),
     path("metrics/", include("ratingsite.metrics.urls")),
+    path("studies/", include("ratingsite.studies.urls")),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,10 +7,13 @@ admin site:
 * ``researchers`` import image sets, run jobs, set up studies and read the analyses;
 * admins are Django staff users; they may do everything researchers may.
 
-Everything needs a login except the login page itself.
+Everything needs a login except the login page itself. A `RaterProfile` holds a rater's profession and
+years of experience, which the analyses group by.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import models
 
 RATERS = "raters"
 RESEARCHERS = "researchers"
@@ -30,3 +33,20 @@ def add_to_role(user, role):
     if role not in ROLE_GROUPS:
         raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLE_GROUPS)}")
     user.groups.add(Group.objects.get_or_create(name=role)[0])
+
+
+class RaterProfile(models.Model):
+    """What the analyses need to know about a rater: profession and years of experience."""
+
+    class Profession(models.TextChoices):
+        CLINICIAN = "clinician", "clinician"
+        SONOGRAPHER = "sonographer", "sonographer"
+        ENGINEER = "engineer", "engineer"
+        OTHER = "other", "other"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rater_profile")
+    profession = models.CharField(max_length=16, choices=Profession)
+    years_of_experience = models.PositiveSmallIntegerField()
+
+    def __str__(self):
+        return f"{self.user}: {self.profession}, {self.years_of_experience} years"

@@ -10,6 +10,7 @@ class Home(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["participations"] = self.request.user.participations.select_related("study")
         if is_researcher(self.request.user):
             context["image_sets"] = ImageSet.objects.all()[:10]
             context["active_jobs"] = Job.objects.filter(status__in=Job.ACTIVE_STATUSES)[:10]

@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from ratingsite.studies.models import Participation, Rating, Showing, Study, StudyItem, StudySource
+
+
+class StudySourceInline(admin.TabularInline):
+    model = StudySource
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ("name", "resolution", "display_size", "seed", "created_by", "created")
+    inlines = [StudySourceInline]
+
+
+@admin.register(StudyItem)
+class StudyItemAdmin(admin.ModelAdmin):
+    list_display = ("token", "study", "image", "is_real")
+    list_filter = ("study", "is_real")
+    list_select_related = ("study", "image")
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    list_display = ("study", "rater", "consented", "finished")
+
+
+@admin.register(Showing)
+class ShowingAdmin(admin.ModelAdmin):
+    list_display = ("item", "rater", "shown")
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ("item", "rater", "answer", "quality", "confidence", "shown", "submitted")
+    list_filter = ("item__study", "answer", "quality")
+    list_select_related = ("item", "rater")

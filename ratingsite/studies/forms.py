@@ -1,0 +1,68 @@
+from django import forms
+
+from ratingsite.accounts.models import RaterProfile
+from ratingsite.imagesets.models import ImageSet
+from ratingsite.studies.models import Rating, Study, StudySource
+
+
+class StudyForm(forms.ModelForm):
+    class Meta:
+        model = Study
+        fields = (
+            "name",
+            "instructions",
+            "resolution",
+            "display_size",
+            "target_real_share",
+            "seed",
+            "ask_confidence",
+            "ask_comment",
+            "allow_changes",
+        )
+
+
+class StudySourceForm(forms.ModelForm):
+    class Meta:
+        model = StudySource
+        fields = ("image_set", "count")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image_set"].queryset = ImageSet.objects.order_by("kind", "name")
+
+
+StudySourceFormSet = forms.inlineformset_factory(
+    Study, StudySource, form=StudySourceForm, extra=8, min_num=1, validate_min=True, can_delete=False
+)
+
+
+class RaterInviteForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    profession = forms.ChoiceField(choices=RaterProfile.Profession.choices)
+    years_of_experience = forms.IntegerField(min_value=0, max_value=80)
+
+
+class RatingForm(forms.ModelForm):
+    token = forms.CharField(widget=forms.HiddenInput)
+    viewing_ms = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Rating
+        fields = ("answer", "quality", "confidence", "comment")
+        widgets = {
+            "answer": forms.RadioSelect,
+            "quality": forms.RadioSelect,
+            "confidence": forms.RadioSelect,
+            "comment": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].choices = Rating.Answer.choices
+        self.fields["quality"].choices = [(score, str(score)) for score in range(1, 6)]
+        if study.ask_confidence:
+            self.fields["confidence"].choices = [(score, str(score)) for score in range(1, 6)]
+        else:
+            del self.fields["confidence"]
+        if not study.ask_comment:
+            del self.fields["comment"]

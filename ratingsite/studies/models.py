@@ -1,0 +1,150 @@
+"""Rating studies: clinicians tell real from synthetic images and rate their quality, blinded.
+
+* A `Study` is set up by a researcher: instructions, the questions (real or synthetic and quality 1-5
+  always; confidence and a comment optionally), the resolution its images are taken at and the size
+  they are shown at, and a seed.
+* Its pool is drawn from `StudySource` rows (an image set and how many of its images), with the seed;
+  each drawn image becomes a `StudyItem`. An item is known to raters only by an opaque random token, and
+  the file they see is made for the study: the image's derived version at the study's resolution, scaled
+  to the display size by one method and written by the one PNG encoder, so real and synthetic files
+  differ only in their pixels.
+* A `Participation` makes a user a rater of a study (consent time included); each rater sees the items
+  in an order shuffled with (study seed, rater), avoiding two images of the same set in a row.
+* A `Rating` is one rater's answer for one item, at most one per (rater, item), with the server time from
+  showing the image to the answer and the viewing time the browser measured. A `Showing` records when an
+  item was first shown to a rater.
+"""
+
+import random
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from ratingsite.core.models import Authored
+from ratingsite.imagesets.models import Image, ImageSet
+from ratingsite.jobs.models import Job
+from synthesis.preprocessing import TRAINING_SIZES
+
+DEFAULT_QUALITY_ANCHORS = [
+    "1: very poor, not recognisable as a fetal head ultrasound image",
+    "2: poor, major artefacts or missing anatomy",
+    "3: acceptable, recognisable with noticeable flaws",
+    "4: good, minor flaws only",
+    "5: excellent, indistinguishable in quality from a clinical image",
+]
+
+
+def new_token():
+    return secrets.token_urlsafe(16)
+
+
+class Study(Authored):
+    name = models.CharField(max_length=200)
+    instructions = models.TextField(help_text="Shown to raters before they start (Markdown).")
+    resolution = models.PositiveSmallIntegerField(
+        choices=[(size, f"{size} x {size}") for size in TRAINING_SIZES],
+        default=TRAINING_SIZES[0],
+        help_text="Which derived version of every image is shown (the training resolution).",
+    )
+    display_size = models.PositiveSmallIntegerField(default=320, help_text="Shown at this many pixels square.")
+    target_real_share = models.FloatField(
+        default=0.5, help_text="The intended share of real images, checked against the pool drawn."
+    )
+    seed = models.IntegerField(default=0)
+    ask_confidence = models.BooleanField(default=False)
+    ask_comment = models.BooleanField(default=False)
+    allow_changes = models.BooleanField(default=False, help_text="Raters may go back and change an answer.")
+    quality_anchors = models.JSONField(default=list)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    raters = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Participation", related_name="studies")
+
+    class Meta(Authored.Meta):
+        verbose_name_plural = "studies"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("studies:study-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_ready(self):
+        return self.items.exists()
+
+    def order_for(self, rater):
+        """The items in this rater's order: seeded by (study seed, rater), no two of one set in a row where possible."""
+        items = list(self.items.order_by("pk").values_list("pk", "image__image_set_id"))
+        random.Random(f"{self.seed}:{rater.pk}").shuffle(items)
+        ordered, previous_set = [], None
+        while items:
+            index = next((i for i, (_, set_id) in enumerate(items) if set_id != previous_set), 0)
+            pk, previous_set = items.pop(index)
+            ordered.append(pk)
+        return ordered
+
+
+class StudySource(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sources")
+    image_set = models.ForeignKey(ImageSet, on_delete=models.PROTECT, related_name="+")
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [models.UniqueConstraint(fields=("study", "image_set"), name="unique_study_source")]
+
+
+class StudyItem(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
+    image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="+")
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    is_real = models.BooleanField()
+    file = models.FileField(max_length=300, help_text="The file raters are shown, named by the token.")
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [models.UniqueConstraint(fields=("study", "image"), name="unique_study_image")]
+
+
+class Participation(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participations")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
+    consented = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("study", "rater"), name="unique_participation")]
+
+
+class Showing(models.Model):
+    item = models.ForeignKey(StudyItem, on_delete=models.CASCADE, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shown = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("item", "rater"), name="unique_showing")]
+
+
+class Rating(models.Model):
+    class Answer(models.TextChoices):
+        REAL = "real", "real"
+        SYNTHETIC = "synthetic", "synthetic"
+
+    item = models.ForeignKey(StudyItem, on_delete=models.CASCADE, related_name="ratings")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")
+    answer = models.CharField(max_length=16, choices=Answer)
+    quality = models.PositiveSmallIntegerField(choices=[(score, str(score)) for score in range(1, 6)])
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True, choices=[(s, str(s)) for s in range(1, 6)])
+    comment = models.TextField(blank=True)
+    shown = models.DateTimeField(help_text="When the image was first shown to the rater (server time).")
+    submitted = models.DateTimeField(auto_now=True)
+    viewing_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Viewing time the browser measured.")
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [models.UniqueConstraint(fields=("item", "rater"), name="one_rating_per_rater_and_item")]
+
+    @property
+    def server_seconds(self):
+        return (self.submitted - self.shown).total_seconds()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from ratingsite.studies import views
+
+app_name = "studies"
+urlpatterns = [
+    path("", views.StudyList.as_view(), name="study-list"),
+    path("new/", views.StudyCreate.as_view(), name="study-create"),
+    path("<int:pk>/", views.StudyDetail.as_view(), name="study-detail"),
+    path("<int:pk>/invite/", views.RaterInvite.as_view(), name="rater-invite"),
+    path("<int:pk>/start/", views.StudyStart.as_view(), name="study-start"),
+    path("<int:pk>/rate/", views.StudyRate.as_view(), name="study-rate"),
+    path("images/<str:token>.png", views.StudyItemImage.as_view(), name="studyitem-image"),
+]

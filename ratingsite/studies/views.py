@@ -1,0 +1,207 @@
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.generic import CreateView, DetailView, ListView, View
+
+from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
+from ratingsite.studies import jobs
+from ratingsite.studies.blinding import file_size_auc
+from ratingsite.studies.forms import RaterInviteForm, RatingForm, StudyForm, StudySourceFormSet
+from ratingsite.studies.models import DEFAULT_QUALITY_ANCHORS, Participation, Rating, Showing, Study, StudyItem
+
+LEAKAGE_WARNING_DISTANCE = 0.15
+
+
+class StudyList(ResearcherRequiredMixin, ListView):
+    model = Study
+    paginate_by = 50
+
+
+class StudyCreate(ResearcherRequiredMixin, CreateView):
+    model = Study
+    form_class = StudyForm
+
+    def get_initial(self):
+        return {
+            "instructions": "Look at each image and decide whether it is a real ultrasound image or a synthetic "
+            "one made by a computer model, then rate its quality from 1 (very poor) to 5 (excellent)."
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("sources", StudySourceFormSet(self.request.POST or None))
+        return context
+
+    def form_valid(self, form):
+        sources = StudySourceFormSet(self.request.POST)
+        if not sources.is_valid():
+            return self.render_to_response(self.get_context_data(form=form, sources=sources))
+        with transaction.atomic():
+            form.instance.created_by = self.request.user
+            form.instance.quality_anchors = DEFAULT_QUALITY_ANCHORS
+            study = form.save()
+            sources.instance = study
+            sources.save()
+        jobs.enqueue_preparation(study, created_by=self.request.user)
+        return redirect(study)
+
+
+class StudyDetail(ResearcherRequiredMixin, DetailView):
+    model = Study
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        study = self.object
+        if study.job is not None:
+            study.job.sync_with_queue()
+        items = study.items.count()
+        real = study.items.filter(is_real=True).count()
+        auc = file_size_auc(study)
+        context.update(
+            items=items,
+            real_share=real / items if items else None,
+            participations=[
+                {"participation": p, "rated": Rating.objects.filter(item__study=study, rater=p.rater).count()}
+                for p in study.participations.select_related("rater__rater_profile")
+            ],
+            file_size_auc=auc,
+            leakage_warning=auc is not None and abs(auc - 0.5) > LEAKAGE_WARNING_DISTANCE,
+            invite_form=RaterInviteForm(),
+        )
+        return context
+
+
+class RaterInvite(ResearcherRequiredMixin, View):
+    """Create a rater account (or reuse one) with its profile, and add it to the study."""
+
+    def post(self, request, pk):
+        study = get_object_or_404(Study, pk=pk)
+        form = RaterInviteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
+            return redirect(study)
+        user_model = get_user_model()
+        with transaction.atomic():
+            user, created = user_model.objects.get_or_create(username=form.cleaned_data["username"])
+            password = None
+            if created:
+                password = secrets.token_urlsafe(9)
+                user.set_password(password)
+                user.save()
+            add_to_role(user, RATERS)
+            RaterProfile.objects.update_or_create(
+                user=user,
+                defaults={
+                    "profession": form.cleaned_data["profession"],
+                    "years_of_experience": form.cleaned_data["years_of_experience"],
+                },
+            )
+            Participation.objects.get_or_create(study=study, rater=user)
+        if password:
+            messages.success(request, f"Invited {user.username}. Their password, shown only this once: {password}")
+        else:
+            messages.success(request, f"Added the existing account {user.username} to this study.")
+        return redirect(study)
+
+
+def participation_or_404(request, study_pk):
+    return get_object_or_404(Participation.objects.select_related("study"), study_id=study_pk, rater=request.user)
+
+
+class StudyStart(View):
+    """The rater's consent and instructions page."""
+
+    def get(self, request, pk):
+        participation = participation_or_404(request, pk)
+        return render(
+            request, "studies/study_start.html", {"study": participation.study, "participation": participation}
+        )
+
+    def post(self, request, pk):
+        participation = participation_or_404(request, pk)
+        if participation.consented is None:
+            Participation.objects.filter(pk=participation.pk, consented__isnull=True).update(consented=timezone.now())
+        return redirect("studies:study-rate", pk=pk)
+
+
+class StudyRate(View):
+    """One image at a time, in the rater's own order; answers are final unless the study allows changes."""
+
+    def dispatch(self, request, pk):
+        self.participation = participation_or_404(request, pk)
+        self.study = self.participation.study
+        if self.participation.consented is None:
+            return redirect("studies:study-start", pk=pk)
+        return super().dispatch(request, pk)
+
+    def get(self, request, pk):
+        order = self.study.order_for(request.user)
+        rated = dict(Rating.objects.filter(item__study=self.study, rater=request.user).values_list("item_id", "pk"))
+        item_pk = next((item_pk for item_pk in order if item_pk not in rated), None)
+        if item_pk is None:
+            Participation.objects.filter(pk=self.participation.pk, finished__isnull=True).update(
+                finished=timezone.now()
+            )
+            return render(request, "studies/study_done.html", {"study": self.study})
+        item = StudyItem.objects.get(pk=item_pk)
+        Showing.objects.get_or_create(item=item, rater=request.user)
+        form = RatingForm(study=self.study, initial={"token": item.token})
+        return self._render(request, item, form, done=len(rated), total=len(order))
+
+    def post(self, request, pk):
+        form = RatingForm(request.POST, study=self.study)
+        item = StudyItem.objects.filter(study=self.study, token=request.POST.get("token", "")).first()
+        if item is None:
+            raise Http404("No such image in this study.")
+        if not form.is_valid():
+            total = self.study.items.count()
+            done = Rating.objects.filter(item__study=self.study, rater=request.user).count()
+            return self._render(request, item, form, done=done, total=total, status=400)
+        answers = {name: form.cleaned_data.get(name) for name in ("answer", "quality", "confidence")}
+        answers["comment"] = form.cleaned_data.get("comment") or ""
+        answers["viewing_ms"] = form.cleaned_data.get("viewing_ms")
+        with transaction.atomic():
+            showing = Showing.objects.filter(item=item, rater=request.user).first()
+            rating, created = Rating.objects.get_or_create(
+                item=item,
+                rater=request.user,
+                defaults={**answers, "shown": showing.shown if showing else timezone.now()},
+            )
+            if not created and self.study.allow_changes:
+                for name, value in answers.items():
+                    setattr(rating, name, value)
+                rating.save()
+        return redirect("studies:study-rate", pk=pk)
+
+    def _render(self, request, item, form, *, done, total, status=200):
+        context = {
+            "study": self.study,
+            "item": item,
+            "form": form,
+            "done": done,
+            "total": total,
+            "percent": round(100 * done / total) if total else 0,
+        }
+        return render(request, "studies/study_rate.html", context, status=status)
+
+
+class StudyItemImage(View):
+    """A study image by its token, with the same headers for every image of every kind."""
+
+    def get(self, request, token):
+        item = get_object_or_404(StudyItem.objects.select_related("study"), token=token)
+        allowed = (
+            is_researcher(request.user) or Participation.objects.filter(study=item.study, rater=request.user).exists()
+        )
+        if not allowed:
+            raise Http404("No such image.")
+        with item.file.open("rb") as file:
+            response = HttpResponse(file.read(), content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        return response

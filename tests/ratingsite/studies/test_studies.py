@@ -1,0 +1,235 @@
+"""Rating studies: pool drawing, per-rater order, the rating flow, integrity and blinding."""
+
+import io
+import re
+
+import numpy as np
+import pytest
+from django.urls import reverse
+from PIL import Image as PILImage
+
+from ratingsite.imagesets.importing import import_image_set
+from ratingsite.jobs.models import Job
+from ratingsite.studies.blinding import file_size_auc
+from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource
+from tests.factories import RaterFactory, ResearcherFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def png_chunk_types(data):
+    types, offset = [], 8
+    while offset < len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        types.append(data[offset + 4 : offset + 8].decode())
+        offset += 12 + length
+    return types
+
+
+@pytest.fixture
+def image_sets(hc18_dir, tmp_path):
+    real_folder = tmp_path / "real"
+    real_folder.mkdir()
+    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:12]:
+        (real_folder / path.name).write_bytes(path.read_bytes())
+    real = import_image_set(real_folder, name="HC18 12").image_set
+    synthetic_sets = []
+    for index in range(2):
+        folder = tmp_path / f"synthetic{index}"
+        folder.mkdir()
+        rng = np.random.default_rng(index)
+        for number in range(6):
+            pixels = rng.integers(0, 256, size=(64, 64), dtype=np.uint8)
+            buffer = io.BytesIO()
+            PILImage.fromarray(pixels).save(buffer, format="PNG")
+            (folder / f"{number:04d}.png").write_bytes(buffer.getvalue())
+        synthetic_sets.append(import_image_set(folder, name=f"model {index}", kind="synthetic").image_set)
+    return real, synthetic_sets
+
+
+def create_study(client, real, synthetic_sets, **changes):
+    fields = {
+        "name": "Turing test",
+        "instructions": "Real or synthetic?",
+        "resolution": 64,
+        "display_size": 256,
+        "target_real_share": 0.5,
+        "seed": 7,
+        "sources-TOTAL_FORMS": 8,
+        "sources-INITIAL_FORMS": 0,
+        "sources-MIN_NUM_FORMS": 1,
+        "sources-MAX_NUM_FORMS": 1000,
+        "sources-0-image_set": real.pk,
+        "sources-0-count": 6,
+        "sources-1-image_set": synthetic_sets[0].pk,
+        "sources-1-count": 3,
+        "sources-2-image_set": synthetic_sets[1].pk,
+        "sources-2-count": 3,
+    }
+    fields.update(changes)
+    return client.post(reverse("studies:study-create"), fields)
+
+
+@pytest.fixture
+def study(client, image_sets, run_worker):
+    real, synthetic_sets = image_sets
+    client.force_login(ResearcherFactory())
+    response = create_study(client, real, synthetic_sets)
+    study = Study.objects.get()
+    assert response.url == study.get_absolute_url()
+    run_worker()
+    study.refresh_from_db()
+    assert study.job.status == Job.Status.FINISHED, study.job.error
+    return study
+
+
+def invite(client, study, username="clinician1"):
+    response = client.post(
+        reverse("studies:rater-invite", args=[study.pk]),
+        {"username": username, "profession": "clinician", "years_of_experience": 12},
+        follow=True,
+    )
+    password = re.search(r"shown only this once: ([\w-]+)", response.content.decode()).group(1)
+    return password
+
+
+def test_pool_is_drawn_with_the_seed_and_files_are_made_for_the_study(study, image_sets):
+    real, _ = image_sets
+    items = list(study.items.all())
+    assert len(items) == 12 and sum(item.is_real for item in items) == 6
+    assert all(item.is_real == (item.image.image_set_id == real.pk) for item in items)
+    assert len({item.token for item in items}) == 12
+    for item in items:
+        data = item.file.open("rb").read()
+        assert png_chunk_types(data) == ["IHDR", "IDAT", "IEND"]
+        assert PILImage.open(io.BytesIO(data)).size == (256, 256)
+        assert item.file.name == f"studies/{study.pk}/{item.token}.png"
+    again = Study.objects.create(name="again", instructions="", seed=7)
+    for source in study.sources.all():
+        StudySource.objects.create(study=again, image_set=source.image_set, count=source.count)
+    from ratingsite.studies.jobs import draw_pool
+
+    assert sorted(d.image_id for d, _ in draw_pool(again)) == sorted(item.image_id for item in items)
+
+
+def test_rater_order_is_reproducible_and_avoids_neighbours_from_one_set(study):
+    first, second = RaterFactory(), RaterFactory()
+    order = study.order_for(first)
+    assert order == study.order_for(first)
+    assert order != study.order_for(second)
+    assert sorted(order) == sorted(study.items.values_list("pk", flat=True))
+    sets = dict(study.items.values_list("pk", "image__image_set_id"))
+    assert all(sets[a] != sets[b] for a, b in zip(order, order[1:], strict=False))
+
+
+def test_a_rater_rates_resumes_and_finishes(study, client):
+    password = invite(client, study)
+    client.logout()
+    assert client.login(username="clinician1", password=password)
+    assert "Turing test" in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("studies:study-rate", args=[study.pk])).url == reverse(
+        "studies:study-start", args=[study.pk]
+    )
+    client.post(reverse("studies:study-start", args=[study.pk]))
+    rater = Participation.objects.get().rater
+    order = study.order_for(rater)
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    for position, item_pk in enumerate(order):
+        page = client.get(rate_url).content.decode()
+        item = StudyItem.objects.get(pk=item_pk)
+        assert item.token in page, f"expected item {position} of the rater's order"
+        assert 'width="256" height="256"' in page
+        if position == 5:
+            assert item.token in client.get(rate_url).content.decode()  # a reload shows the same image
+        response = client.post(
+            rate_url,
+            {"token": item.token, "answer": "real" if position % 2 else "synthetic", "quality": 3, "viewing_ms": 1500},
+        )
+        assert response.status_code == 302
+    assert "You have rated every image" in client.get(rate_url).content.decode()
+    ratings = Rating.objects.filter(rater=rater)
+    assert ratings.count() == 12
+    assert all(rating.viewing_ms == 1500 and rating.server_seconds >= 0 for rating in ratings)
+    assert Participation.objects.get().finished is not None
+
+
+def test_a_repeated_post_is_idempotent_and_answers_are_final(study, client):
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    item = StudyItem.objects.get(pk=study.order_for(rater)[0])
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    for answer in ("real", "real", "synthetic"):
+        client.post(rate_url, {"token": item.token, "answer": answer, "quality": 4})
+    rating = Rating.objects.get()
+    assert rating.answer == "real" and rating.quality == 4
+
+
+def test_invalid_answers_are_refused(study, client):
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    item = study.items.first()
+    response = client.post(
+        reverse("studies:study-rate", args=[study.pk]), {"token": item.token, "answer": "real", "quality": 9}
+    )
+    assert response.status_code == 400 and not Rating.objects.exists()
+
+
+def test_blinding_files_headers_and_page_do_not_tell_real_from_synthetic(study, client):
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    headers = {}
+    for item in study.items.all():
+        response = client.get(reverse("studies:studyitem-image", args=[item.token]))
+        data = response.content
+        image = PILImage.open(io.BytesIO(data))
+        assert (image.format, image.mode, image.size) == ("PNG", "L", (256, 256))
+        assert png_chunk_types(data) == ["IHDR", "IDAT", "IEND"]
+        assert "ETag" not in response and "Last-Modified" not in response
+        headers.setdefault(item.is_real, set()).add(
+            tuple(sorted((key, value) for key, value in response.items() if key != "Content-Length"))
+        )
+    assert headers[True] == headers[False] and len(headers[True]) == 1
+
+    def page_for(item):
+        Rating.objects.filter(rater=rater).delete()
+        for other in study.items.exclude(pk=item.pk):
+            Rating.objects.create(item=other, rater=rater, answer="real", quality=3, shown="2026-01-01T00:00:00Z")
+        page = client.get(reverse("studies:study-rate", args=[study.pk])).content.decode()
+        page = page.replace(item.token, "TOKEN")
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+
+    real_item = study.items.filter(is_real=True).first()
+    synthetic_item = study.items.filter(is_real=False).first()
+    assert page_for(real_item) == page_for(synthetic_item)
+
+
+def test_researcher_page_reports_file_size_leakage(study, client):
+    auc = file_size_auc(study)
+    assert 0 <= auc <= 1
+    page = client.get(study.get_absolute_url()).content.decode()
+    assert f"AUC {auc:.2f}" in page
+    # Noise images compress far worse than ultrasound, so file size gives them away here: the warning shows.
+    assert auc < 0.35 and "leaks the answer" in page
+
+
+def test_outsiders_see_nothing_of_a_study(study, client):
+    client.force_login(RaterFactory())
+    item = study.items.first()
+    assert client.get(reverse("studies:studyitem-image", args=[item.token])).status_code == 404
+    assert client.get(reverse("studies:study-rate", args=[study.pk])).status_code == 404
+    assert client.get(study.get_absolute_url()).status_code == 403
+
+
+def test_a_pool_larger_than_a_set_fails_clearly(client, image_sets, run_worker):
+    real, synthetic_sets = image_sets
+    client.force_login(ResearcherFactory())
+    create_study(client, real, synthetic_sets, **{"sources-1-count": 7})
+    run_worker()
+    job = Study.objects.get().job
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error == "model 0 has 6 images at 64 x 64; 7 cannot be drawn from it."
+    assert not StudyItem.objects.exists()
