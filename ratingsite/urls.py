@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from ratingsite.core.views import Home
+from ratingsite.imagesets.views import api_synthetic_set_upload
 
 urlpatterns = [
     path("", Home.as_view(), name="home"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("training/", include("ratingsite.training.urls")),
     path("metrics/", include("ratingsite.metrics.urls")),
     path("studies/", include("ratingsite.studies.urls")),
+    path("api/synthetic-sets/", api_synthetic_set_upload, name="api-synthetic-set-upload"),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]

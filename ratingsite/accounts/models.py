@@ -8,8 +8,10 @@ admin site:
 * admins are Django staff users; they may do everything researchers may.
 
 Everything needs a login except the login page itself. A `RaterProfile` holds a rater's profession and
-years of experience, which the analyses group by.
+years of experience, which the analyses group by. An `ApiToken` lets scripts use the REST endpoints.
 """
+
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -50,3 +52,18 @@ class RaterProfile(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.profession}, {self.years_of_experience} years"
+
+
+def new_api_key():
+    return secrets.token_urlsafe(32)
+
+
+class ApiToken(models.Model):
+    """A key for the REST endpoints, sent as ``Authorization: Token <key>``; it acts as its user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key = models.CharField(max_length=64, unique=True, default=new_api_key)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"API token of {self.user} ({self.key[:6]}...)"

@@ -38,3 +38,21 @@ class ImageSetImportForm(forms.Form):
             raise forms.ValidationError("This file is not a zip archive.")
         archive.seek(0)
         return archive
+
+
+class SyntheticSetUploadForm(ImageSetImportForm):
+    """A synthetic set made by another model, with what is known of how it was made."""
+
+    model_name = forms.CharField(max_length=200, help_text="The model that generated the images.")
+    epoch = forms.IntegerField(min_value=0, required=False)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    field_order = ("name", "model_name", "epoch", "notes", "resize_mode", "score_against", "archive")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"]
+
+    def provenance(self):
+        data = self.cleaned_data
+        return {"model": data["model_name"], "epoch": data["epoch"], "notes": data["notes"], "uploaded": True}

@@ -22,6 +22,7 @@ def import_images(
     created_by_pk=None,
     uploaded=False,
     score_against_pk=None,
+    provenance=None,
 ):
     """Import the folder or zip at ``source``; an ``uploaded`` source is a name in the media storage.
 
@@ -35,6 +36,7 @@ def import_images(
         kind=kind,
         resize_mode=resize_mode,
         metadata_csv=metadata_csv,
+        provenance=provenance,
         created_by=created_by,
         progress=progress,
     )
@@ -60,6 +62,7 @@ def enqueue_import(
     created_by=None,
     uploaded=False,
     score_against=None,
+    provenance=None,
 ):
     """Queue `import_images` with a `Job` row that the Jobs page shows."""
     return Job.enqueue(
@@ -73,6 +76,7 @@ def enqueue_import(
             "metadata_csv": str(metadata_csv) if metadata_csv else None,
             "created_by_pk": created_by.pk if created_by else None,
             "score_against_pk": score_against.pk if score_against else None,
+            "provenance": provenance,
         },
         kind=IMPORT_JOB_KIND,
         created_by=created_by,

@@ -6,6 +6,7 @@ app_name = "imagesets"
 urlpatterns = [
     path("", views.ImageSetList.as_view(), name="imageset-list"),
     path("import/", views.ImageSetImport.as_view(), name="imageset-import"),
+    path("upload-synthetic/", views.SyntheticSetUpload.as_view(), name="imageset-upload-synthetic"),
     path("<int:pk>/", views.ImageSetDetail.as_view(), name="imageset-detail"),
     path("images/<int:pk>/original", views.ImageFile.as_view(), name="image-file"),
     path("images/<int:pk>/<int:size>.png", views.ImageFile.as_view(), name="image-derived-file"),

@@ -1,13 +1,15 @@
 import uuid
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, View
 
+from ratingsite.accounts.authentication import researcher_token_required
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.imagesets import jobs
-from ratingsite.imagesets.forms import ImageSetImportForm
+from ratingsite.imagesets.forms import ImageSetImportForm, SyntheticSetUploadForm
 from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
 from ratingsite.metrics.forms import EvaluationForm
 
@@ -39,22 +41,49 @@ class ImageSetDetail(ResearcherRequiredMixin, DetailView):
         return context
 
 
+def queue_uploaded_archive(form, user, kind, provenance=None):
+    """Store the form's uploaded zip where every worker can read it and queue its import."""
+    upload = default_storage.save(f"uploads/{uuid.uuid4().hex}.zip", form.cleaned_data["archive"])
+    return jobs.enqueue_import(
+        source=upload,
+        uploaded=True,
+        name=form.cleaned_data["name"],
+        kind=kind,
+        resize_mode=form.cleaned_data["resize_mode"],
+        created_by=user,
+        score_against=form.cleaned_data["score_against"],
+        provenance=provenance,
+    )
+
+
 class ImageSetImport(ResearcherRequiredMixin, FormView):
     form_class = ImageSetImportForm
     template_name = "imagesets/imageset_import.html"
 
     def form_valid(self, form):
-        upload = default_storage.save(f"uploads/{uuid.uuid4().hex}.zip", form.cleaned_data["archive"])
-        job = jobs.enqueue_import(
-            source=upload,
-            uploaded=True,
-            name=form.cleaned_data["name"],
-            kind=form.cleaned_data["kind"],
-            resize_mode=form.cleaned_data["resize_mode"],
-            created_by=self.request.user,
-            score_against=form.cleaned_data["score_against"],
-        )
+        return redirect(queue_uploaded_archive(form, self.request.user, form.cleaned_data["kind"]))
+
+
+class SyntheticSetUpload(ResearcherRequiredMixin, FormView):
+    form_class = SyntheticSetUploadForm
+    template_name = "imagesets/imageset_upload_synthetic.html"
+
+    def form_valid(self, form):
+        job = queue_uploaded_archive(form, self.request.user, ImageSet.Kind.SYNTHETIC, form.provenance())
         return redirect(job)
+
+
+@require_POST
+@researcher_token_required
+def api_synthetic_set_upload(request):
+    """REST: POST multipart (name, model_name, epoch, notes, resize_mode, score_against, archive) -> 202."""
+    form = SyntheticSetUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    job = queue_uploaded_archive(form, request.user, ImageSet.Kind.SYNTHETIC, form.provenance())
+    return JsonResponse(
+        {"job": job.pk, "status": job.status, "url": request.build_absolute_uri(job.get_absolute_url())}, status=202
+    )
 
 
 class ImageFile(ResearcherRequiredMixin, View):

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from ratingsite.studies.models import Participation, Rating, Showing, Study, StudyItem, StudySource
+from ratingsite.studies.models import (
+    Participation,
+    Rating,
+    Showing,
+    Study,
+    StudyItem,
+    StudySource,
+)
 
 
 class StudySourceInline(admin.TabularInline):

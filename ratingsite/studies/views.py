@@ -12,8 +12,20 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc
-from ratingsite.studies.forms import RaterInviteForm, RatingForm, StudyForm, StudySourceFormSet
-from ratingsite.studies.models import DEFAULT_QUALITY_ANCHORS, Participation, Rating, Showing, Study, StudyItem
+from ratingsite.studies.forms import (
+    RaterInviteForm,
+    RatingForm,
+    StudyForm,
+    StudySourceFormSet,
+)
+from ratingsite.studies.models import (
+    DEFAULT_QUALITY_ANCHORS,
+    Participation,
+    Rating,
+    Showing,
+    Study,
+    StudyItem,
+)
 
 LEAKAGE_WARNING_DISTANCE = 0.15
 

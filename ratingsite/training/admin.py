@@ -1,6 +1,11 @@
 from django.contrib import admin
 
-from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
+from ratingsite.training.models import (
+    ExperimentGrid,
+    GeneratedSet,
+    Snapshot,
+    TrainingRun,
+)
 
 
 @admin.register(ExperimentGrid)

@@ -18,7 +18,12 @@ from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
 from ratingsite.metrics.jobs import enqueue_evaluation
-from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
+from ratingsite.training.models import (
+    ExperimentGrid,
+    GeneratedSet,
+    Snapshot,
+    TrainingRun,
+)
 from synthesis.data import choose_subset, load_images
 from synthesis.generation import generate_images
 from synthesis.training import resolve_device, snapshot_path, train

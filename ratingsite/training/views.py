@@ -8,7 +8,11 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Vie
 
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.training import jobs
-from ratingsite.training.forms import ExperimentGridForm, GenerateSetForm, TrainingRunForm
+from ratingsite.training.forms import (
+    ExperimentGridForm,
+    GenerateSetForm,
+    TrainingRunForm,
+)
 from ratingsite.training.models import ExperimentGrid, Snapshot, TrainingRun
 from synthesis.plots import plot_history
 

@@ -2,8 +2,15 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ratingsite.training import jobs
-from ratingsite.training.management.commands.train import image_set_argument, number_list
-from ratingsite.training.models import DEFAULT_IMAGES_PER_SET, PAPER_SNAPSHOT_EPOCHS, PAPER_SUBSET_SIZES
+from ratingsite.training.management.commands.train import (
+    image_set_argument,
+    number_list,
+)
+from ratingsite.training.models import (
+    DEFAULT_IMAGES_PER_SET,
+    PAPER_SNAPSHOT_EPOCHS,
+    PAPER_SUBSET_SIZES,
+)
 from synthesis.models import ARCHITECTURES
 
 
