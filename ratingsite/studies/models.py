@@ -36,6 +36,10 @@ DEFAULT_QUALITY_ANCHORS = [
 ]
 
 
+def default_quality_anchors():
+    return list(DEFAULT_QUALITY_ANCHORS)
+
+
 def new_token():
     return secrets.token_urlsafe(16)
 
@@ -56,7 +60,7 @@ class Study(Authored):
     ask_confidence = models.BooleanField(default=False)
     ask_comment = models.BooleanField(default=False)
     allow_changes = models.BooleanField(default=False, help_text="Raters may go back and change an answer.")
-    quality_anchors = models.JSONField(default=list)
+    quality_anchors = models.JSONField(default=default_quality_anchors, help_text="What each quality score means.")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     raters = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Participation", related_name="studies")
 

@@ -56,7 +56,6 @@ class StudyCreate(ResearcherRequiredMixin, CreateView):
             return self.render_to_response(self.get_context_data(form=form, sources=sources))
         with transaction.atomic():
             form.instance.created_by = self.request.user
-            form.instance.quality_anchors = DEFAULT_QUALITY_ANCHORS
             study = form.save()
             sources.instance = study
             sources.save()

@@ -1,0 +1,172 @@
+"""End to end in a real browser (Playwright + Debian's chromium): a study from grid sets, rated by keyboard."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from ratingsite.imagesets.importing import import_image_set
+from ratingsite.studies.models import Participation, Rating, Study, StudyItem
+from ratingsite.training import jobs as training_jobs
+from tests.conftest import REPO_ROOT
+from tests.factories import PASSWORD, ResearcherFactory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = REPO_ROOT / "test-output"
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API keeps an event loop running in this thread, and Django refuses database calls
+    # from a thread with a running loop unless told that this one is safe: the test's own calls are.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def grid_sets(hc18_dir, tmp_path, run_worker):
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:20]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    real = import_image_set(folder, name="HC18 20").image_set
+    grid = training_jobs.create_grid(
+        name="tiny grid",
+        dataset=real,
+        architecture="dcgan64",
+        subset_sizes=[8, 16],
+        snapshot_epochs=[1],
+        learning_rates=[2e-4],
+        images_per_set=12,
+        seed=0,
+        batch_size=8,
+    )
+    run_worker()
+    return real, [run.snapshots.get().generated_sets.get().image_set for run in grid.runs.all()]
+
+
+def log_in(page, base_url, username, password):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert "Welcome" in page.content(), "the login failed"
+
+
+def current_token(page):
+    return re.search(r"/studies/images/([\w-]+)\.png", page.locator("img.study-image").get_attribute("src")).group(1)
+
+
+def rate_with_keyboard(page, answer_key, quality_key):
+    token = current_token(page)
+    page.keyboard.press(answer_key)
+    page.keyboard.press(quality_key)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    return token
+
+
+def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_server, grid_sets, run_worker):
+    real, synthetic_sets = grid_sets
+    researcher = ResearcherFactory()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    log_in(page, live_server.url, researcher.username, PASSWORD)
+
+    page.goto(f"{live_server.url}/studies/new/")
+    page.fill("#id_name", "Browser study")
+    page.fill("#id_display_size", "320")
+    page.select_option("#id_sources-0-image_set", str(real.pk))
+    page.fill("#id_sources-0-count", "4")
+    for index, image_set in enumerate(synthetic_sets, start=1):
+        page.select_option(f"#id_sources-{index}-image_set", str(image_set.pk))
+        page.fill(f"#id_sources-{index}-count", "3")
+    with page.expect_navigation():
+        page.click("text=Create the study")
+    run_worker()
+    study = Study.objects.get()
+    assert study.items.count() == 10
+
+    page.goto(f"{live_server.url}{study.get_absolute_url()}")
+    page.fill("#id_username", "dr_rater")
+    page.select_option("#id_profession", "clinician")
+    page.fill("#id_years_of_experience", "9")
+    with page.expect_navigation():
+        page.click("button:has-text('Invite')")
+    password = re.search(r"shown only this once: ([\w-]+)", page.content()).group(1)
+    with page.expect_navigation():
+        page.click("text=Log out")
+
+    log_in(page, live_server.url, "dr_rater", password)
+    with page.expect_navigation():
+        page.click("text=Browser study")
+    assert "decide whether it is a real ultrasound image" in page.content() and "Quality scale" in page.content()
+    with page.expect_navigation():
+        page.click("text=I agree to take part")
+    rater = Participation.objects.get().rater
+    order = [StudyItem.objects.get(pk=pk).token for pk in study.order_for(rater)]
+
+    rated = [rate_with_keyboard(page, key, str(quality)) for key, quality in [("r", 4), ("s", 2), ("r", 5)]]
+    assert rated == order[:3]
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "rating-page-1280x800.png"))
+    page.reload()
+    assert current_token(page) == order[3]  # resumes at the right image
+    rated += [rate_with_keyboard(page, key, "3") for key in ("s", "r")]
+    assert rated == order[:5]
+    assert [(r.answer, r.quality) for r in Rating.objects.order_by("pk")] == [
+        ("real", 4),
+        ("synthetic", 2),
+        ("real", 5),
+        ("synthetic", 3),
+        ("real", 3),
+    ]
+    assert all(r.viewing_ms is not None for r in Rating.objects.all())
+    while "You have rated every image" not in page.content():
+        rate_with_keyboard(page, "s", "3")
+    assert Rating.objects.count() == 10
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (1024, 768)])
+def test_rating_page_fits_and_never_rescales_images(browser, live_server, grid_sets, run_worker, width, height):
+    real, synthetic_sets = grid_sets
+    study = Study.objects.create(name="Viewport study", instructions="Rate.", display_size=320, seed=1)
+    study.sources.create(image_set=real, count=2)
+    study.sources.create(image_set=synthetic_sets[0], count=2)
+    from ratingsite.studies.jobs import enqueue_preparation
+
+    enqueue_preparation(study)
+    run_worker()
+    rater = ResearcherFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    page = browser.new_page(viewport={"width": width, "height": height})
+    log_in(page, live_server.url, rater.username, PASSWORD)
+    for _ in range(4):
+        page.goto(f"{live_server.url}/studies/{study.pk}/rate/")
+        image = page.locator("img.study-image")
+        image.evaluate("img => img.decode()")
+        natural, shown = (
+            image.evaluate("img => [img.naturalWidth, img.naturalHeight, img.clientWidth, img.clientHeight]")[:2],
+            None,
+        )
+        shown = image.evaluate("img => [img.clientWidth, img.clientHeight]")
+        assert natural == shown == [320, 320]
+        assert "5: excellent" in page.content()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        box = page.locator("#rating-form button[type=submit]").bounding_box()
+        assert box["y"] + box["height"] <= height
+        page.screenshot(path=str(SCREENSHOTS / f"rating-page-{width}x{height}.png"))
+        rate_with_keyboard(page, "r", "3")
