@@ -1,21 +1,18 @@
 """Smoke test of `manage.py serve`, the embedded default: migrate, admin, embedded Redis, worker, gunicorn."""
 
-import http.cookiejar
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
 
 import psutil
 import pytest
 
 from ratingsite.core.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from tests.conftest import REPO_ROOT
+from tests.http import Browser
 
 pytestmark = pytest.mark.slow
 
@@ -34,29 +31,6 @@ def wait_for(condition, timeout, what):
             return result
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-class Browser:
-    """A cookie-keeping HTTP client, enough to log in through Django's CSRF-protected form."""
-
-    def __init__(self, base_url):
-        self.base_url = base_url
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-
-    def get(self, path):
-        with self.opener.open(self.base_url + path, timeout=10) as response:
-            return response.status, response.read().decode()
-
-    def post(self, path, fields):
-        data = urllib.parse.urlencode(fields).encode()
-        with self.opener.open(self.base_url + path, data=data, timeout=10) as response:
-            return response.status, response.read().decode()
-
-    def log_in(self, username, password):
-        _, page = self.get("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        return self.post("/accounts/login/", {"csrfmiddlewaretoken": token, "username": username, "password": password})
 
 
 def answers(browser, path):
