@@ -1,0 +1,228 @@
+"""Load on the rating pages: concurrent raters against gunicorn on loopback, PostgreSQL and Redis.
+
+Run: ``.venv/bin/python bench/rating_load.py [--raters 50] [--seconds 60]``
+
+Makes a scratch PostgreSQL database (dropped afterwards) on ``--postgres`` and uses the Redis server at
+``--redis``, imports HC18 images, prepares a study, starts gunicorn as ``manage.py serve`` would, then
+runs the raters for a bounded time: each fetches its next image (the rating page and the image file) and
+submits a rating, in a loop. Prints p50/p95 latency of both requests, errors, and whether the ratings in
+the database equal the ratings the server accepted. The baseline in the same run is the login page, the
+cheapest page there is, timed under the same load. Target on 2 cores: p95 < 100 ms, 0 errors, 0 lost or
+duplicated ratings.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+from pathlib import Path
+
+import psycopg
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+HC18 = REPO_ROOT.parent / "shared" / "data" / "hc18" / "training_set_half"
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--raters", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--items", type=int, default=600)
+    parser.add_argument("--port", type=int, default=8931)
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    arguments = parser.parse_args()
+
+    database = f"rating_load_{os.getpid()}"
+    with psycopg.connect(f"{arguments.postgres}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {database}")
+    data_dir = tempfile.mkdtemp(prefix="rating-load-")
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"{arguments.postgres}/{database}",
+        "REDIS_URL": arguments.redis,
+        "DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "ratingsite.settings",
+    }
+    os.environ.update(environment)
+    server = None
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        from ratingsite.studies.models import Rating
+
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        study = prepare_study(arguments.items)
+        raters = make_raters(study, arguments.raters)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ratingsite.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{arguments.port}",
+                "--workers",
+                "2",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO_ROOT,
+            env=environment,
+        )
+        base_url = f"http://127.0.0.1:{arguments.port}"
+        wait_until_up(base_url)
+        results = run_load(base_url, study.pk, raters, arguments.seconds)
+        stored = Rating.objects.filter(item__study=study).count()
+        distinct = Rating.objects.filter(item__study=study).values("item", "rater").distinct().count()
+        report(results, stored, distinct, arguments)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{arguments.postgres}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def prepare_study(item_count):
+    from django.core.files.base import ContentFile
+
+    from ratingsite.imagesets.importing import import_image_set
+    from ratingsite.studies.jobs import display_png
+    from ratingsite.studies.models import Study, StudyItem
+
+    image_set = import_image_set(HC18, name="HC18").image_set
+    study = Study.objects.create(name="load", instructions="", display_size=320)
+    for image in image_set.images.all()[:item_count]:
+        item = StudyItem(study=study, image=image, is_real=True)
+        with image.derived.get(size=64).file.open("rb") as derived:
+            item.file.save(f"{item.token}.png", ContentFile(display_png(derived, 320)), save=False)
+        item.save()
+    return study
+
+
+def make_raters(study, count):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from ratingsite.studies.models import Participation
+
+    raters = []
+    for index in range(count):
+        user = get_user_model().objects.create_user(f"rater{index}", password="load-test-password")
+        Participation.objects.create(study=study, rater=user, consented=timezone.now())
+        raters.append(user.username)
+    return raters
+
+
+def wait_until_up(base_url):
+    from tests.http import Browser
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            Browser(base_url).get("/accounts/login/")
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def run_load(base_url, study_pk, raters, seconds):
+    from tests.http import Browser
+
+    results = {"next": [], "submit": [], "baseline": [], "errors": [], "accepted": 0}
+    lock = threading.Lock()
+    start = threading.Barrier(len(raters) + 1)
+    stop_at = [0.0]
+
+    def rater_loop(username):
+        browser = Browser(base_url)
+        browser.log_in(username, "load-test-password")
+        start.wait()
+        rate_path = f"/studies/{study_pk}/rate/"
+        timings = {"next": [], "submit": [], "baseline": []}
+        accepted, errors = 0, []
+        try:
+            while time.monotonic() < stop_at[0]:
+                began = time.perf_counter()
+                _, page = browser.get(rate_path)
+                token = re.search(r"/studies/images/([\w-]+)\.png", page)
+                if token is None:
+                    break
+                browser.opener.open(f"{base_url}/studies/images/{token.group(1)}.png", timeout=10).read()
+                timings["next"].append(time.perf_counter() - began)
+                fields = {
+                    "csrfmiddlewaretoken": Browser.csrf_token(page),
+                    "token": token.group(1),
+                    "answer": "real",
+                    "quality": 3,
+                }
+                began = time.perf_counter()
+                browser.post(rate_path, fields)  # follows the redirect: that next page is counted with the submit
+                timings["submit"].append(time.perf_counter() - began)
+                accepted += 1
+                began = time.perf_counter()
+                browser.get("/accounts/login/")
+                timings["baseline"].append(time.perf_counter() - began)
+        except (OSError, urllib.error.HTTPError) as error:
+            errors.append(repr(error))
+        with lock:
+            for key, values in timings.items():
+                results[key].extend(values)
+            results["errors"].extend(errors)
+            results["accepted"] += accepted
+
+    threads = [threading.Thread(target=rater_loop, args=(username,)) for username in raters]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.monotonic() + seconds
+    start.wait()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def report(results, stored, distinct, arguments):
+    print(
+        f"{arguments.raters} raters for {arguments.seconds:.0f} s against gunicorn (2 workers x 4 threads), "
+        "PostgreSQL, Redis, on 2 cores"
+    )
+    for name in ("next", "submit", "baseline"):
+        values = results[name]
+        print(
+            f"  {name:8s} n={len(values):6d}  p50 {percentile(values, 0.5):6.1f} ms  p95 {percentile(values, 0.95):6.1f} ms"
+            + (f"  ({statistics.mean(values) * 1000:.1f} ms mean)" if values else "")
+        )
+    print(f"  errors: {len(results['errors'])}" + (f" (first: {results['errors'][0]})" if results["errors"] else ""))
+    print(f"  ratings accepted: {results['accepted']}, in the database: {stored}, distinct (rater, item): {distinct}")
+    print(f"  lost or duplicated: {results['accepted'] - stored + (stored - distinct)}")
+    next_p95 = percentile(results["next"], 0.95)
+    print(f"  p95 next image / p95 login page (baseline): {next_p95 / percentile(results['baseline'], 0.95):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
