@@ -18,15 +18,6 @@ from tests.factories import ResearcherFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def real_set(hc18_dir, tmp_path):
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:24]:
-        (folder / path.name).write_bytes(path.read_bytes())
-    return import_image_set(folder, name="HC18 24").image_set
-
-
 def png(pixels):
     buffer = io.BytesIO()
     PILImage.fromarray(pixels).save(buffer, format="PNG")

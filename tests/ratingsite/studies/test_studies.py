@@ -11,7 +11,13 @@ from PIL import Image as PILImage
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies.blinding import file_size_auc
-from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource
+from ratingsite.studies.models import (
+    Participation,
+    Rating,
+    Study,
+    StudyItem,
+    StudySource,
+)
 from tests.factories import RaterFactory, ResearcherFactory
 
 pytestmark = pytest.mark.django_db

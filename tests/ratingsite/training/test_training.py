@@ -12,7 +12,6 @@ from django.urls import reverse
 from PIL import Image as PILImage
 from rq import Worker
 
-from ratingsite.imagesets.importing import import_image_set
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.training import jobs
@@ -21,15 +20,6 @@ from synthesis.training import train
 from tests.factories import ImageSetFactory, ResearcherFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def real_set(hc18_dir, tmp_path):
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:24]:
-        (folder / path.name).write_bytes(path.read_bytes())
-    return import_image_set(folder, name="HC18 24").image_set
 
 
 def tiny_run(dataset, **changes):
