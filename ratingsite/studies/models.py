@@ -116,6 +116,14 @@ class Participation(models.Model):
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
     consented = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    order = models.JSONField(default=list, blank=True, help_text="The rater's item order, kept once made.")
+
+    def item_order(self):
+        """`Study.order_for` this rater, computed on first use and kept (the rating page needs it every time)."""
+        if not self.order:
+            self.order = self.study.order_for(self.rater)
+            Participation.objects.filter(pk=self.pk).update(order=self.order)
+        return self.order
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("study", "rater"), name="unique_participation")]

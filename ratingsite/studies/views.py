@@ -19,7 +19,6 @@ from ratingsite.studies.forms import (
     StudySourceFormSet,
 )
 from ratingsite.studies.models import (
-    DEFAULT_QUALITY_ANCHORS,
     Participation,
     Rating,
     Showing,
@@ -122,7 +121,9 @@ class RaterInvite(ResearcherRequiredMixin, View):
 
 
 def participation_or_404(request, study_pk):
-    return get_object_or_404(Participation.objects.select_related("study"), study_id=study_pk, rater=request.user)
+    return get_object_or_404(
+        Participation.objects.select_related("study", "rater"), study_id=study_pk, rater=request.user
+    )
 
 
 class StudyStart(View):
@@ -152,7 +153,7 @@ class StudyRate(View):
         return super().dispatch(request, pk)
 
     def get(self, request, pk):
-        order = self.study.order_for(request.user)
+        order = self.participation.item_order()
         rated = dict(Rating.objects.filter(item__study=self.study, rater=request.user).values_list("item_id", "pk"))
         item_pk = next((item_pk for item_pk in order if item_pk not in rated), None)
         if item_pk is None:
