@@ -17,6 +17,7 @@
 
 import random
 import secrets
+from collections import Counter
 
 from django.conf import settings
 from django.db import models
@@ -81,12 +82,34 @@ class Study(Authored):
         """The items in this rater's order: seeded by (study seed, rater), no two of one set in a row where possible."""
         items = list(self.items.order_by("pk").values_list("pk", "image__image_set_id"))
         random.Random(f"{self.seed}:{rater.pk}").shuffle(items)
-        ordered, previous_set = [], None
-        while items:
-            index = next((i for i, (_, set_id) in enumerate(items) if set_id != previous_set), 0)
-            pk, previous_set = items.pop(index)
-            ordered.append(pk)
-        return ordered
+        return [pk for pk, _ in spread_sets(items)]
+
+
+def spread_sets(items):
+    """Reorder ``(pk, set id)`` pairs as little as needed so that no two neighbours share a set, if possible.
+
+    Walks the shuffled list and takes the first item that keeps the rest arrangeable: of the ``r`` items
+    left after it, no set may hold more than ``ceil(r / 2)``, and its own set (which then comes next to
+    them) no more than ``floor(r / 2)``. When no arrangement exists, it takes an item of the largest set
+    left, which spreads that set as thinly as possible.
+    """
+    remaining = Counter(set_id for _, set_id in items)
+    ordered, previous = [], None
+    while items:
+        left = len(items) - 1
+
+        def arrangeable(set_id):
+            counts = remaining.copy()
+            counts[set_id] -= 1
+            return max(counts.values()) <= (left + 1) // 2 and counts[set_id] <= left // 2
+
+        candidates = [index for index, (_, set_id) in enumerate(items) if set_id != previous]
+        fallback = max(candidates, key=lambda i: (remaining[items[i][1]], -i)) if candidates else 0
+        index = next((i for i in candidates if arrangeable(items[i][1])), fallback)
+        pk, previous = items.pop(index)
+        remaining[previous] -= 1
+        ordered.append((pk, previous))
+    return ordered
 
 
 class StudySource(models.Model):

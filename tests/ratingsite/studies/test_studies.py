@@ -1,6 +1,7 @@
 """Rating studies: pool drawing, per-rater order, the rating flow, integrity and blinding."""
 
 import io
+import random
 import re
 
 import numpy as np
@@ -11,13 +12,7 @@ from PIL import Image as PILImage
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies.blinding import file_size_auc
-from ratingsite.studies.models import (
-    Participation,
-    Rating,
-    Study,
-    StudyItem,
-    StudySource,
-)
+from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource, spread_sets
 from tests.factories import RaterFactory, ResearcherFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +121,19 @@ def test_rater_order_is_reproducible_and_avoids_neighbours_from_one_set(study):
     assert sorted(order) == sorted(study.items.values_list("pk", flat=True))
     sets = dict(study.items.values_list("pk", "image__image_set_id"))
     assert all(sets[a] != sets[b] for a, b in zip(order, order[1:], strict=False))
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_spreading_sets_never_puts_neighbours_from_one_set_when_that_is_possible(seed):
+    rng = random.Random(seed)
+    sizes = [rng.randint(1, 8) for _ in range(rng.randint(2, 5))]
+    items = [(f"{set_id}-{n}", set_id) for set_id, size in enumerate(sizes) for n in range(size)]
+    rng.shuffle(items)
+    ordered = spread_sets(list(items))
+    assert sorted(ordered) == sorted(items)
+    neighbours_alike = sum(a[1] == b[1] for a, b in zip(ordered, ordered[1:], strict=False))
+    total, largest = len(items), max(sizes)
+    assert neighbours_alike == max(0, largest - (total - largest) - 1)
 
 
 def test_a_rater_rates_resumes_and_finishes(study, client):
