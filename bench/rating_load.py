@@ -229,8 +229,8 @@ def run_load(base_url, study_pk, raters, seconds, think_seconds):
 
 def report(results, stored, distinct, arguments):
     print(
-        f"{arguments.raters} raters for {arguments.seconds:.0f} s against gunicorn (2 workers x 4 threads), "
-        "PostgreSQL, Redis, on 2 cores"
+        f"{arguments.raters} raters for {arguments.seconds:.0f} s, mean think time {arguments.think:g} s, against "
+        "gunicorn (2 workers x 4 threads), PostgreSQL, Redis, on 2 cores"
     )
     for name in ("next", "submit", "baseline"):
         values = results[name]
