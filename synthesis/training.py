@@ -128,6 +128,10 @@ def snapshot_path(out_dir, epoch):
     return Path(out_dir) / f"snapshot_epoch{epoch:04d}.pt"
 
 
+def sample_grid_path(out_dir, epoch):
+    return Path(out_dir) / f"samples_epoch{epoch:04d}.png"
+
+
 def train(config, images, out_dir, progress=None, should_stop=None):
     """Train a DCGAN on ``images``, writing checkpoints to ``out_dir``; resume if ``out_dir`` holds a run.
 
@@ -257,7 +261,7 @@ def _save_snapshot(out_dir, generator, config, epoch):
         "generator": _cpu_state(generator),
     }
     _atomic_save(snapshot, path)
-    save_sample_grid(generator, config.to_dict(), Path(out_dir) / f"samples_epoch{epoch:04d}.png")
+    save_sample_grid(generator, config.to_dict(), sample_grid_path(out_dir, epoch))
 
 
 def _save_resume(path, config, state, rng, history):

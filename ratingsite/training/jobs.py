@@ -26,7 +26,7 @@ from ratingsite.training.models import (
 )
 from synthesis.data import choose_subset, load_images
 from synthesis.generation import generate_images
-from synthesis.training import resolve_device, snapshot_path, train
+from synthesis.training import resolve_device, sample_grid_path, snapshot_path, train
 
 TRAINING_JOB_KIND = "train DCGAN"
 GENERATION_JOB_KIND = "generate images"
@@ -56,8 +56,8 @@ def register_snapshots(run):
                 run=run,
                 epoch=epoch,
                 defaults={
-                    "checkpoint": f"{run.folder}/{snapshot_path('', epoch).name}",
-                    "sample_grid": f"{run.folder}/samples_epoch{epoch:04d}.png",
+                    "checkpoint": snapshot_path(run.folder, epoch).as_posix(),
+                    "sample_grid": sample_grid_path(run.folder, epoch).as_posix(),
                 },
             )
     return list(run.snapshots.all())
