@@ -8,6 +8,7 @@ from django.views.generic import DetailView, TemplateView, View
 from evaluation.registry import METRICS
 from evaluation.significance import significance_table
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.core.forms import errors_as_message
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics import jobs
 from ratingsite.metrics.forms import EvaluationForm
@@ -53,7 +54,7 @@ class EvaluationCreate(ResearcherRequiredMixin, View):
         image_set = get_object_or_404(ImageSet, pk=pk)
         form = EvaluationForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
+            messages.error(request, errors_as_message(form))
             return redirect(image_set)
         evaluation = jobs.enqueue_evaluation(image_set, created_by=request.user, **form.cleaned_data)
         return redirect(evaluation.job)

@@ -10,6 +10,7 @@ from django.views.generic import CreateView, DetailView, ListView, View
 
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
+from ratingsite.core.forms import errors_as_message
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc
 from ratingsite.studies.forms import (
@@ -94,7 +95,7 @@ class RaterInvite(ResearcherRequiredMixin, View):
         study = get_object_or_404(Study, pk=pk)
         form = RaterInviteForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
+            messages.error(request, errors_as_message(form))
             return redirect(study)
         user_model = get_user_model()
         with transaction.atomic():

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import CreateView, DetailView, FormView, ListView, View
 
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.core.forms import errors_as_message
 from ratingsite.training import jobs
 from ratingsite.training.forms import (
     ExperimentGridForm,
@@ -89,7 +90,7 @@ class SnapshotGenerate(ResearcherRequiredMixin, View):
         snapshot = get_object_or_404(Snapshot, pk=pk)
         form = GenerateSetForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "; ".join(error for errors in form.errors.values() for error in errors))
+            messages.error(request, errors_as_message(form))
             return redirect(snapshot.run)
         job = jobs.enqueue_generation(snapshot, created_by=request.user, **form.cleaned_data)
         return redirect(job)
