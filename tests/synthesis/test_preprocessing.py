@@ -8,15 +8,7 @@ from PIL import Image
 from torchvision import transforms
 
 from synthesis.preprocessing import UnsupportedImageError, derive_png, encode_png, resize_square, to_gray8
-
-
-def png_chunk_types(data):
-    types, offset = [], 8
-    while offset < len(data):
-        length = int.from_bytes(data[offset : offset + 4], "big")
-        types.append(data[offset + 4 : offset + 8].decode())
-        offset += 12 + length
-    return types
+from tests.images import png_chunk_types
 
 
 def test_stretch_resize_matches_torchvision_resize_on_pil(hc18_dir):

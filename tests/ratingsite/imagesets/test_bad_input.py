@@ -12,14 +12,9 @@ from PIL import Image as PILImage
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSet
 from ratingsite.imagesets.sources import ImportRefused
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-def png_bytes(pixels):
-    buffer = io.BytesIO()
-    PILImage.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 GOOD_PNG = png_bytes(np.arange(1200, dtype=np.uint8).reshape(30, 40))

@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 from ratingsite.imagesets.importing import HC18_ATTRIBUTION, import_image_set
 from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSet
 from synthesis.preprocessing import derive_png
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -143,9 +144,3 @@ def test_counts_match_database(hc18_dir):
     assert ImageSet.objects.count() == 1
     assert Image.objects.count() == 24
     assert Annotation.objects.count() == 24
-
-
-def png_bytes(pixels, mode=None):
-    buffer = io.BytesIO()
-    PILImage.fromarray(pixels, mode).save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from PIL import Image as PILImage
 
 from ratingsite.accounts.models import ApiToken
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
 from tests.factories import RaterFactory, ResearcherFactory
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +21,7 @@ def zipped_pngs(count=5):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for index in range(count):
-            image = io.BytesIO()
-            PILImage.fromarray(np.full((64, 64), index * 20, np.uint8)).save(image, format="PNG")
-            archive.writestr(f"{index:04d}.png", image.getvalue())
+            archive.writestr(f"{index:04d}.png", png_bytes(np.full((64, 64), index * 20, np.uint8)))
     buffer.seek(0)
     buffer.name = "generated.zip"
     return buffer

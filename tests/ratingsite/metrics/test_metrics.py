@@ -5,7 +5,6 @@ import io
 import numpy as np
 import pytest
 from django.urls import reverse
-from PIL import Image as PILImage
 
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
@@ -14,14 +13,9 @@ from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.training import jobs as training_jobs
 from ratingsite.training.models import TrainingRun
 from tests.factories import ResearcherFactory
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-def png(pixels):
-    buffer = io.BytesIO()
-    PILImage.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def test_generated_set_is_scored_automatically(real_set, run_worker, client):
@@ -81,7 +75,7 @@ def test_exact_copies_of_real_images_are_flagged_and_infinite_psnr_is_stored(rea
         (folder / f"copy{index}.png").write_bytes(data)
     noise = np.random.default_rng(0).integers(0, 256, size=(10, 64, 64), dtype=np.uint8)
     for index, pixels in enumerate(noise):
-        (folder / f"noise{index}.png").write_bytes(png(pixels))
+        (folder / f"noise{index}.png").write_bytes(png_bytes(pixels))
     synthetic = import_image_set(folder, name="planted", kind="synthetic").image_set
     evaluation = metric_jobs.enqueue_evaluation(synthetic, real_set, 64)
     run_worker()
@@ -104,7 +98,7 @@ def test_scoring_at_a_resolution_the_set_lacks_is_a_clear_failure(real_set, run_
     folder = tmp_path / "synthetic"
     folder.mkdir()
     for index in range(5):
-        (folder / f"{index}.png").write_bytes(png(np.full((64, 64), index * 40, np.uint8)))
+        (folder / f"{index}.png").write_bytes(png_bytes(np.full((64, 64), index * 40, np.uint8)))
     synthetic = import_image_set(folder, name="64 only", kind="synthetic").image_set
     evaluation = metric_jobs.enqueue_evaluation(synthetic, real_set, 128)
     run_worker()
@@ -159,7 +153,7 @@ def test_uploaded_synthetic_set_is_scored_against_the_chosen_real_set(real_set, 
     noise = np.random.default_rng(1).integers(0, 256, size=(12, 64, 64), dtype=np.uint8)
     with zipfile.ZipFile(buffer, "w") as archive:
         for index, pixels in enumerate(noise):
-            archive.writestr(f"{index:04d}.png", png(pixels))
+            archive.writestr(f"{index:04d}.png", png_bytes(pixels))
     client.force_login(ResearcherFactory())
     client.post(
         reverse("imagesets:imageset-import"),

@@ -14,17 +14,9 @@ from ratingsite.jobs.models import Job
 from ratingsite.studies.blinding import file_size_auc
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource, spread_sets
 from tests.factories import RaterFactory, ResearcherFactory
+from tests.images import png_bytes, png_chunk_types
 
 pytestmark = pytest.mark.django_db
-
-
-def png_chunk_types(data):
-    types, offset = [], 8
-    while offset < len(data):
-        length = int.from_bytes(data[offset : offset + 4], "big")
-        types.append(data[offset + 4 : offset + 8].decode())
-        offset += 12 + length
-    return types
 
 
 @pytest.fixture
@@ -41,9 +33,7 @@ def image_sets(hc18_dir, tmp_path):
         rng = np.random.default_rng(index)
         for number in range(6):
             pixels = rng.integers(0, 256, size=(64, 64), dtype=np.uint8)
-            buffer = io.BytesIO()
-            PILImage.fromarray(pixels).save(buffer, format="PNG")
-            (folder / f"{number:04d}.png").write_bytes(buffer.getvalue())
+            (folder / f"{number:04d}.png").write_bytes(png_bytes(pixels))
         synthetic_sets.append(import_image_set(folder, name=f"model {index}", kind="synthetic").image_set)
     return real, synthetic_sets
 
