@@ -123,17 +123,17 @@ def _shade(value, low, high):
 
 def settings_significance(evaluations):
     """Kruskal-Wallis and ANOVA of every per-image metric across subset sizes and across epochs."""
-    rows = []
-    for evaluation in evaluations:
-        snapshot = evaluation.synthetic_set.generated_from.snapshot
-        for values in ImageScore.objects.filter(evaluation=evaluation).values_list("values", flat=True):
-            rows.append(
-                {
-                    "training subset size": snapshot.run.train_images,
-                    "epoch": snapshot.epoch,
-                    **{column: decode_number(value) for column, value in values.items()},
-                }
-            )
+    snapshots = {evaluation.pk: evaluation.synthetic_set.generated_from.snapshot for evaluation in evaluations}
+    rows = [
+        {
+            "training subset size": snapshots[evaluation_id].run.train_images,
+            "epoch": snapshots[evaluation_id].epoch,
+            **{column: decode_number(value) for column, value in values.items()},
+        }
+        for evaluation_id, values in ImageScore.objects.filter(evaluation__in=list(snapshots)).values_list(
+            "evaluation_id", "values"
+        )
+    ]
     if not rows:
         return []
     table = pd.DataFrame(rows)
