@@ -1,6 +1,6 @@
 """Load on the rating pages: concurrent raters against gunicorn on loopback, PostgreSQL and Redis.
 
-Run: ``.venv/bin/python bench/rating_load.py [--raters 50] [--seconds 60]``
+Run: ``.venv/bin/python bench/rating_load.py [--raters 50] [--seconds 60] [--think 2]``
 
 Makes a scratch PostgreSQL database (dropped afterwards) on ``--postgres`` and uses the Redis server at
 ``--redis``, imports HC18 images, prepares a study, starts gunicorn as ``manage.py serve`` would, then
@@ -10,6 +10,12 @@ page, the cheapest page there is, as the baseline timed under the same load. Pri
 both requests and the baseline, errors, and whether the ratings in the database equal the ratings the
 server accepted. Target on 2 cores: p95 < 100 ms, 0 errors, 0 lost or
 duplicated ratings.
+
+Think time: a rater looks at an image before answering, so each rater waits a random time (uniform
+between 0 and twice ``--think`` seconds, 2 s on average by default) between fetching an image and
+submitting. With ``--think 0`` every rater fires its next request the moment the last one returns: the
+50 loops then saturate the 2 cores (server and client threads together), and by Little's law the latency
+is simply 50 / throughput; that run measures capacity (ratings per second), not a rater's wait.
 """
 
 import argparse
@@ -45,7 +51,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--items", type=int, default=600)
     parser.add_argument(
-        "--think", type=float, default=0.0, help="mean seconds a rater looks at an image (uniform 0..2x); 0: none"
+        "--think", type=float, default=2.0, help="mean seconds a rater looks at an image (uniform 0..2x); 0: none"
     )
     parser.add_argument("--port", type=int, default=8931)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
@@ -241,6 +247,7 @@ def report(results, stored, distinct, arguments):
     print(f"  errors: {len(results['errors'])}" + (f" (first: {results['errors'][0]})" if results["errors"] else ""))
     print(f"  ratings accepted: {results['accepted']}, in the database: {stored}, distinct (rater, item): {distinct}")
     print(f"  lost or duplicated: {results['accepted'] - stored + (stored - distinct)}")
+    print(f"  throughput: {results['accepted'] / arguments.seconds:.1f} ratings/s")
     next_p95 = percentile(results["next"], 0.95)
     print(f"  p95 next image / p95 login page (baseline): {next_p95 / percentile(results['baseline'], 0.95):.2f}x")
 

@@ -22,19 +22,29 @@ RESEARCHERS = "researchers"
 ROLE_GROUPS = (RATERS, RESEARCHERS)
 
 
+def role_names(user):
+    """The role groups ``user`` is in, read once per user object (every page asks for both roles)."""
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_role_names"):
+        user._role_names = frozenset(user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True))
+    return user._role_names
+
+
 def is_researcher(user):
     """Researchers and staff may manage data and jobs."""
-    return user.is_authenticated and (user.is_staff or user.groups.filter(name=RESEARCHERS).exists())
+    return user.is_authenticated and (user.is_staff or RESEARCHERS in role_names(user))
 
 
 def is_rater(user):
-    return user.is_authenticated and user.groups.filter(name=RATERS).exists()
+    return RATERS in role_names(user)
 
 
 def add_to_role(user, role):
     if role not in ROLE_GROUPS:
         raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLE_GROUPS)}")
     user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user.__dict__.pop("_role_names", None)
 
 
 class RaterProfile(models.Model):

@@ -155,7 +155,7 @@ class StudyRate(View):
 
     def get(self, request, pk):
         order = self.participation.item_order()
-        rated = dict(Rating.objects.filter(item__study=self.study, rater=request.user).values_list("item_id", "pk"))
+        rated = set(Rating.objects.filter(item__study=self.study, rater=request.user).values_list("item_id", flat=True))
         item_pk = next((item_pk for item_pk in order if item_pk not in rated), None)
         if item_pk is None:
             Participation.objects.filter(pk=self.participation.pk, finished__isnull=True).update(
@@ -163,7 +163,8 @@ class StudyRate(View):
             )
             return render(request, "studies/study_done.html", {"study": self.study})
         item = StudyItem.objects.get(pk=item_pk)
-        Showing.objects.get_or_create(item=item, rater=request.user)
+        # One INSERT .. ON CONFLICT DO NOTHING: the first showing's time stays, a reload changes nothing.
+        Showing.objects.bulk_create([Showing(item=item, rater=request.user)], ignore_conflicts=True)
         form = RatingForm(study=self.study, initial={"token": item.token})
         return self._render(request, item, form, done=len(rated), total=len(order))
 
@@ -180,11 +181,9 @@ class StudyRate(View):
         answers["comment"] = form.cleaned_data.get("comment") or ""
         answers["viewing_ms"] = form.cleaned_data.get("viewing_ms")
         with transaction.atomic():
-            showing = Showing.objects.filter(item=item, rater=request.user).first()
+            shown = Showing.objects.filter(item=item, rater=request.user).values_list("shown", flat=True).first()
             rating, created = Rating.objects.get_or_create(
-                item=item,
-                rater=request.user,
-                defaults={**answers, "shown": showing.shown if showing else timezone.now()},
+                item=item, rater=request.user, defaults={**answers, "shown": shown or timezone.now()}
             )
             if not created and self.study.allow_changes:
                 for name, value in answers.items():

@@ -12,7 +12,15 @@ from PIL import Image as PILImage
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies.blinding import file_size_auc
-from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource, spread_sets
+from ratingsite.studies.models import (
+    Participation,
+    Rating,
+    Showing,
+    Study,
+    StudyItem,
+    StudySource,
+    spread_sets,
+)
 from tests.factories import RaterFactory, ResearcherFactory
 from tests.images import png_bytes, png_chunk_types
 
@@ -178,6 +186,22 @@ def test_invalid_answers_are_refused(study, client):
         reverse("studies:study-rate", args=[study.pk]), {"token": item.token, "answer": "real", "quality": 9}
     )
     assert response.status_code == 400 and not Rating.objects.exists()
+    page = response.content.decode()
+    assert 'name="answer" value="real" required checked' in page
+    assert 'name="quality" value="5" required>' in page
+
+
+def test_the_rating_page_keeps_the_first_showing_and_stays_cheap(study, client, django_assert_max_num_queries):
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    client.get(rate_url)
+    first = Showing.objects.get(rater=rater)
+    # Session, user, participation, ratings, item, the showing (3 with its transaction), roles.
+    with django_assert_max_num_queries(9):
+        client.get(rate_url)
+    assert Showing.objects.get(rater=rater).shown == first.shown
 
 
 def test_blinding_files_headers_and_page_do_not_tell_real_from_synthetic(study, client):
