@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "ratingsite.training",
     "ratingsite.metrics",
     "ratingsite.studies",
+    "ratingsite.analysis",
 ]
 
 MIDDLEWARE = [

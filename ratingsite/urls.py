@@ -14,6 +14,7 @@ urlpatterns = [
     path("training/", include("ratingsite.training.urls")),
     path("metrics/", include("ratingsite.metrics.urls")),
     path("studies/", include("ratingsite.studies.urls")),
+    path("analysis/", include("ratingsite.analysis.urls")),
     path("api/synthetic-sets/", api_synthetic_set_upload, name="api-synthetic-set-upload"),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

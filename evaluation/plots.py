@@ -1,0 +1,119 @@
+"""Figures of a rating study's analysis, drawn with Matplotlib's Agg renderer (no display, no pyplot state).
+
+Every function returns a `matplotlib.figure.Figure`; `figure_bytes` renders one as PNG or SVG. Inputs are
+the tables of `evaluation.analysis` (one row per set, rater, rating, ...); units are stated on the axes.
+"""
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def new_figure(width, height):
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def figure_bytes(figure, image_format):
+    """The figure as ``png`` (100 dpi) or ``svg`` bytes; SVG text is kept as text so it stays searchable."""
+    if image_format not in FORMATS:
+        raise ValueError(f"unknown figure format {image_format!r}; choose from {', '.join(FORMATS)}")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=image_format, dpi=100, metadata={"Date": None} if image_format == "svg" else None)
+    return buffer.getvalue()
+
+
+def metric_scatter(sets, metric, outcome, band=None, log_band=None, label=None):
+    """One point per set (``metric`` against ``outcome``), the OLS fit with its 95% band, optionally the log fit.
+
+    ``band``/``log_band``: `evaluation.correlation.fit_band` tables (columns x, fit, low, high) or None.
+    """
+    figure = new_figure(4.8, 3.6)
+    axes = figure.subplots()
+    finite = sets[np.isfinite(sets[metric]) & np.isfinite(sets[outcome])]
+    axes.scatter(finite[metric], finite[outcome], s=22, color="#1f5f8b", zorder=3, label=f"sets (n={len(finite)})")
+    if band is not None:
+        axes.plot(band["x"], band["fit"], color="#c0392b", label="OLS fit")
+        axes.fill_between(band["x"], band["low"], band["high"], color="#c0392b", alpha=0.18, label="95% CI of fit")
+    if log_band is not None:
+        axes.plot(log_band["x"], log_band["fit"], color="#7d3c98", linestyle="--", label="a ln(x) + b")
+    axes.set_xlabel(label or metric)
+    axes.set_ylabel("mean quality score (1-5)")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def accuracy_forest(turing_rows, title="Accuracy per rater"):
+    """Accuracy with its Wilson 95% CI per row of a `evaluation.turing.turing_table`, chance marked at 50%."""
+    rows = turing_rows.reset_index(drop=True)
+    figure = new_figure(5.6, 0.9 + 0.38 * max(len(rows), 1))
+    axes = figure.subplots()
+    positions = np.arange(len(rows))[::-1]
+    accuracy = rows["accuracy"].to_numpy(dtype=float) * 100
+    errors = np.vstack([accuracy - rows["accuracy_low"] * 100, rows["accuracy_high"] * 100 - accuracy])
+    axes.errorbar(accuracy, positions, xerr=errors, fmt="o", color="#1f5f8b", capsize=3)
+    axes.axvline(50, color="#888888", linestyle="--", linewidth=1)
+    axes.set_yticks(positions, [f"{group} (n={n})" for group, n in zip(rows["group"], rows["n_ratings"], strict=True)])
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("accuracy, % (95% Wilson CI); dashed: chance")
+    axes.set_title(title, fontsize="medium")
+    return figure
+
+
+def confusion_plot(confusion):
+    """The 2 x 2 counts of `evaluation.turing.confusion_matrix` with each row's share."""
+    figure = new_figure(3.8, 3.2)
+    axes = figure.subplots()
+    counts = confusion.to_numpy()
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for row in range(counts.shape[0]):
+        for column in range(counts.shape[1]):
+            colour = "white" if shares[row, column] > 0.6 else "black"
+            text = f"{counts[row, column]}\n{shares[row, column]:.0%}"
+            axes.text(column, row, text, ha="center", va="center", color=colour)
+    axes.set_xticks(range(counts.shape[1]), [f"called {label}" for label in confusion.columns])
+    axes.set_yticks(range(counts.shape[0]), [f"truly {label}" for label in confusion.index])
+    return figure
+
+
+def quality_histograms(ratings):
+    """Share of ratings per quality score, real and synthetic images side by side."""
+    figure = new_figure(4.8, 3.2)
+    axes = figure.subplots()
+    scores = np.arange(1, 6)
+    for offset, (truth, colour) in zip((-0.2, 0.2), (("real", "#2e86c1"), ("synthetic", "#e67e22")), strict=True):
+        quality = ratings.loc[ratings["truth"] == truth, "quality"]
+        counts = np.array([(quality == score).sum() for score in scores])
+        shares = counts / max(counts.sum(), 1) * 100
+        axes.bar(scores + offset, shares, width=0.4, color=colour, label=f"{truth} (n={counts.sum()})")
+    axes.set_xticks(scores)
+    axes.set_xlabel("quality score")
+    axes.set_ylabel("% of ratings")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def quality_heat_map(table, title="Mean quality score per training setting"):
+    """A heat map of a pivot table (rows and columns are setting levels, cells mean quality 1-5, NaN blank)."""
+    figure = new_figure(1.6 + 0.9 * max(table.shape[1], 1), 1.2 + 0.5 * max(table.shape[0], 1))
+    axes = figure.subplots()
+    values = table.to_numpy(dtype=float)
+    image = axes.imshow(np.ma.masked_invalid(values), cmap="viridis", vmin=1, vmax=5, aspect="auto")
+    for row in range(values.shape[0]):
+        for column in range(values.shape[1]):
+            if np.isfinite(values[row, column]):
+                colour = "black" if values[row, column] > 3.5 else "white"
+                axes.text(column, row, f"{values[row, column]:.2f}", ha="center", va="center", color=colour)
+    axes.set_xticks(range(values.shape[1]), [str(level) for level in table.columns])
+    axes.set_yticks(range(values.shape[0]), [str(level) for level in table.index])
+    axes.set_xlabel(str(table.columns.name or ""))
+    axes.set_ylabel(str(table.index.name or ""))
+    axes.set_title(title, fontsize="medium")
+    figure.colorbar(image, ax=axes, label="mean quality (1-5)")
+    return figure

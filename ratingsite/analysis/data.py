@@ -1,0 +1,203 @@
+"""The frames `evaluation.analysis` works on, read from the database: ratings, set metrics, image metrics."""
+
+import numpy as np
+import pandas as pd
+from PIL import Image as PILImage
+
+from evaluation.analysis import BOOKKEEPING_IMAGE_VALUES, BOOKKEEPING_SET_VALUES
+from evaluation.lbp import lbp_histograms
+from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
+from ratingsite.studies.models import Rating
+
+# Rater groups the analysis can be restricted to: label and the professions it takes (None: everyone).
+RATER_GROUPS = {
+    "all": ("All raters", None),
+    "clinical": ("Clinicians and sonographers", ("clinician", "sonographer")),
+    "engineers": ("Engineers", ("engineer",)),
+}
+RATINGS_EXPORT_COLUMNS = [
+    "study",
+    "rater",
+    "profession",
+    "years_of_experience",
+    "item",
+    "image_sha256",
+    "set",
+    "set_id",
+    "set_kind",
+    "model",
+    "train_images",
+    "epoch",
+    "lr",
+    "truth",
+    "answer",
+    "quality",
+    "confidence",
+    "comment",
+    "server_seconds",
+    "viewing_ms",
+    "shown",
+    "submitted",
+]
+
+
+def rater_label(user_id):
+    """Raters appear in analyses and exports by a pseudonym, not by their account name."""
+    return f"rater-{user_id}"
+
+
+def set_labels(image_sets):
+    """``{set id: label}``: the set's name, with its id added where two rated sets share a name."""
+    names = [image_set.name for image_set in image_sets]
+    return {
+        image_set.pk: image_set.name if names.count(image_set.name) == 1 else f"{image_set.name} (#{image_set.pk})"
+        for image_set in image_sets
+    }
+
+
+def set_settings(image_set):
+    """Model and training settings of a synthetic set: from its training run, or an upload's provenance."""
+    generated = getattr(image_set, "generated_from", None) if image_set.kind == "synthetic" else None
+    if generated is not None:
+        run = generated.snapshot.run
+        return {
+            "model": run.architecture,
+            "train_images": run.train_images,
+            "epoch": generated.snapshot.epoch,
+            "lr": run.lr,
+        }
+    provenance = image_set.provenance or {}
+    return {"model": provenance.get("model"), "train_images": None, "epoch": provenance.get("epoch"), "lr": None}
+
+
+def ratings_frame(studies, rater_group="all"):
+    """Every rating of ``studies`` by the raters of ``rater_group``, one row each (``RATINGS_EXPORT_COLUMNS``)."""
+    ratings = (
+        Rating.objects.filter(item__study__in=studies)
+        .select_related(
+            "item__study",
+            "item__image__image_set__generated_from__snapshot__run",
+            "rater__rater_profile",
+        )
+        .order_by("item__study_id", "rater_id", "item_id")
+    )
+    professions = RATER_GROUPS[rater_group][1]
+    if professions is not None:
+        ratings = ratings.filter(rater__rater_profile__profession__in=professions)
+    ratings = list(ratings)
+    image_sets = {rating.item.image.image_set_id: rating.item.image.image_set for rating in ratings}
+    labels = set_labels(sorted(image_sets.values(), key=lambda image_set: image_set.pk))
+    settings = {pk: set_settings(image_set) for pk, image_set in image_sets.items()}
+    rows = []
+    for rating in ratings:
+        image = rating.item.image
+        profile = getattr(rating.rater, "rater_profile", None)
+        rows.append(
+            {
+                "study": rating.item.study.name,
+                "rater": rater_label(rating.rater_id),
+                "profession": profile.profession if profile else "unknown",
+                "years_of_experience": profile.years_of_experience if profile else None,
+                "item": rating.item_id,
+                "image_sha256": image.sha256,
+                "set": labels[image.image_set_id],
+                "set_id": image.image_set_id,
+                "set_kind": image.image_set.kind,
+                **settings[image.image_set_id],
+                "truth": "real" if rating.item.is_real else "synthetic",
+                "answer": rating.answer,
+                "quality": rating.quality,
+                "confidence": rating.confidence,
+                "comment": rating.comment,
+                "server_seconds": rating.server_seconds,
+                "viewing_ms": rating.viewing_ms,
+                "shown": rating.shown.isoformat(),
+                "submitted": rating.submitted.isoformat(),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=RATINGS_EXPORT_COLUMNS)
+    for column in ("years_of_experience", "train_images", "epoch", "confidence", "viewing_ms"):
+        frame[column] = frame[column].astype("Int64")
+    frame["lr"] = frame["lr"].astype(float)
+    return frame
+
+
+def chosen_evaluations(studies):
+    """``{synthetic set id: Evaluation}`` used for the rated synthetic sets of ``studies``.
+
+    A set may be scored against several real sets and at both resolutions. The one used is at the study's
+    resolution, against a real set of the study's pool when there is one, else the latest.
+    """
+    chosen = {}
+    for study in studies:
+        real_sets = set(study.sources.filter(image_set__kind="real").values_list("image_set_id", flat=True))
+        synthetic_sets = study.sources.filter(image_set__kind="synthetic").values_list("image_set_id", flat=True)
+        evaluations = Evaluation.objects.filter(synthetic_set__in=synthetic_sets, size=study.resolution).order_by(
+            "-created"
+        )
+        for evaluation in evaluations:
+            current = chosen.get(evaluation.synthetic_set_id)
+            if current is None or (evaluation.reference_set_id in real_sets) > (current.reference_set_id in real_sets):
+                chosen[evaluation.synthetic_set_id] = evaluation
+    return chosen
+
+
+def set_metrics_frame(evaluations, labels):
+    """One row per evaluated set: ``set`` and every set-level value as ``metric:value`` (the LBP vector in full)."""
+    rows = []
+    for set_id, evaluation in evaluations.items():
+        row = {"set": labels[set_id]}
+        for metric, values in evaluation.values.items():
+            for name, value in values.items():
+                if (metric, name) in BOOKKEEPING_SET_VALUES or (metric == "lbp" and name.startswith("V")):
+                    continue
+                row[name if name == metric else f"{metric}:{name}"] = decode_number(value)
+        for element in evaluation.tables.get("lbp_vector", []):
+            row[f"lbp:{element['element']}"] = element["difference_percent"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def image_metrics_frame(evaluations, items):
+    """One row per rated synthetic item: ``item``, its per-image values and its own LBP vector ``lbp:V0..V255``.
+
+    ``items``: ``{item id: Image}``. The per-image LBP element is rLBPv_k minus the image's own histogram,
+    so that its mean over a set is the set's ``V_k``.
+    """
+    rows = []
+    by_evaluation = {}
+    for item_id, image in items.items():
+        evaluation = evaluations.get(image.image_set_id)
+        if evaluation is not None:
+            by_evaluation.setdefault(evaluation, []).append((item_id, image))
+    for evaluation, pairs in by_evaluation.items():
+        scores = dict(
+            ImageScore.objects.filter(evaluation=evaluation, image__in=[image for _, image in pairs]).values_list(
+                "image_id", "values"
+            )
+        )
+        real_mean = [element["rLBPv_percent"] for element in evaluation.tables.get("lbp_vector", [])]
+        pixels = [derived_pixels(image, evaluation.size) for _, image in pairs] if real_mean else []
+        histograms = lbp_histograms(np.stack(pixels)) if pixels else None
+        for index, (item_id, image) in enumerate(pairs):
+            if image.pk not in scores:
+                continue
+            row = {"item": item_id}
+            row.update(
+                {
+                    column: decode_number(value)
+                    for column, value in scores[image.pk].items()
+                    if column not in BOOKKEEPING_IMAGE_VALUES
+                }
+            )
+            if histograms is not None:
+                row.update(
+                    {f"lbp:V{code}": real_mean[code] - histograms[index, code] for code in range(len(real_mean))}
+                )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def derived_pixels(image, size):
+    with image.derived.get(size=size).file.open("rb") as file:
+        return np.asarray(PILImage.open(file).convert("L"), dtype=np.uint8)

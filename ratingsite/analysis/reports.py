@@ -1,0 +1,276 @@
+"""`StudyReport`: one analysis of one or more studies' ratings, its plots, and the files researchers take away."""
+
+import io
+import json
+import re
+import zipfile
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from evaluation import correlation, plots
+from evaluation.analysis import analyse, methods_paragraph, quality_grid, results_table
+from ratingsite.analysis.data import (
+    RATER_GROUPS,
+    chosen_evaluations,
+    image_metrics_frame,
+    ratings_frame,
+    set_metrics_frame,
+)
+from ratingsite.studies.models import StudyItem
+
+HYPE_RESAMPLES = 1000
+SCATTER_PLOTS = 6
+TABLE_ROWS = 30
+STANDARD_PLOTS = ("accuracy", "confusion", "quality-histograms", "quality-grid")
+
+
+class ReportError(ValueError):
+    """The analysis cannot be made (no ratings, an unknown plot or metric)."""
+
+
+class StudyReport:
+    """The ratings of ``studies`` by ``rater_group`` (a key of `RATER_GROUPS`), analysed by `evaluation.analysis`."""
+
+    def __init__(self, studies, rater_group="all", resamples=HYPE_RESAMPLES, seed=0):
+        if rater_group not in RATER_GROUPS:
+            raise ReportError(f"unknown rater group {rater_group!r}; choose from {', '.join(RATER_GROUPS)}")
+        self.studies = sorted(studies, key=lambda study: study.pk)
+        self.rater_group = rater_group
+        self.ratings = ratings_frame(self.studies, rater_group)
+        if self.ratings.empty:
+            raise ReportError(f"no ratings yet from {RATER_GROUPS[rater_group][0].lower()} in these studies")
+        synthetic = self.ratings[self.ratings["truth"] == "synthetic"]
+        labels = dict(zip(synthetic["set_id"], synthetic["set"], strict=True))
+        self.evaluations = {
+            set_id: evaluation for set_id, evaluation in chosen_evaluations(self.studies).items() if set_id in labels
+        }
+        items = {
+            item.pk: item.image
+            for item in StudyItem.objects.filter(pk__in=synthetic["item"].unique().tolist()).select_related("image")
+        }
+        self.set_metrics = set_metrics_frame(self.evaluations, labels)
+        self.image_metrics = image_metrics_frame(self.evaluations, items)
+        self.analysis = analyse(
+            self.ratings.drop(columns=["set_id"]),
+            self.set_metrics,
+            self.image_metrics,
+            resamples=resamples,
+            seed=seed,
+        )
+        self.results = results_table(self.analysis)
+        self.created = timezone.now()
+
+    @property
+    def rater_group_label(self):
+        return RATER_GROUPS[self.rater_group][0]
+
+    @cached_property
+    def metric_versions(self):
+        versions = {}
+        for evaluation in self.evaluations.values():
+            versions.update(evaluation.versions)
+        return versions
+
+    @cached_property
+    def methods(self):
+        return methods_paragraph(
+            self.analysis,
+            self.ratings,
+            study_names=[study.name for study in self.studies],
+            seeds=[study.seed for study in self.studies],
+            metric_versions=self.metric_versions,
+        )
+
+    @cached_property
+    def image_table(self):
+        """Per rated image: kind, set, sha256, number of ratings, mean quality, share called real, every metric."""
+        ratings = self.ratings.assign(called_real=(self.ratings["answer"] == "real").astype(float))
+        table = (
+            ratings.groupby(["item", "set", "truth", "image_sha256"], sort=True)
+            .agg(
+                n_ratings=("quality", "size"),
+                mean_quality=("quality", "mean"),
+                share_called_real=("called_real", "mean"),
+            )
+            .reset_index()
+        )
+        if len(self.image_metrics):
+            table = table.merge(self.image_metrics, on="item", how="left")
+        return table
+
+    def scatter_metrics(self):
+        """The set-level metrics agreeing best with the mean quality, in ranking order."""
+        ranking = self.analysis.tables.get("set_level")
+        if ranking is None:
+            return []
+        return ranking.loc[np.isfinite(ranking["spearman_rho"]), "metric"].head(SCATTER_PLOTS).tolist()
+
+    def figure(self, name, metric=None):
+        """The figure called ``name`` (one of ``STANDARD_PLOTS``, or ``scatter`` with a set-level ``metric``)."""
+        tables = self.analysis.tables
+        if name == "accuracy":
+            rows = pd.concat(
+                [tables["turing_pooled"], tables["turing_by_profession"], tables["turing_by_rater"]], ignore_index=True
+            )
+            return plots.accuracy_forest(rows, title="Accuracy: pooled, per profession, per rater")
+        if name == "confusion":
+            return plots.confusion_plot(tables["confusion"])
+        if name == "quality-histograms":
+            return plots.quality_histograms(self.ratings)
+        if name == "quality-grid":
+            grid = quality_grid(tables["sets"])
+            if grid is None:
+                raise ReportError("the rated sets have no training-subset size and epoch to lay out as a grid")
+            return plots.quality_heat_map(grid)
+        if name == "scatter":
+            if metric not in self.analysis.set_metrics:
+                raise ReportError(f"no set-level metric {metric!r} in this analysis")
+            sets = tables["sets"]
+            finite = sets[np.isfinite(sets[metric]) & np.isfinite(sets["mean_quality"])]
+            band = log_band = None
+            try:
+                band = correlation.fit_band(finite[metric], finite["mean_quality"])
+                if (finite[metric] > 0).all():
+                    log_band = correlation.fit_band(finite[metric], finite["mean_quality"], log=True)
+            except ValueError:
+                pass  # Fewer than 3 sets or a constant metric: the points alone, no fit to draw.
+            return plots.metric_scatter(sets, metric, "mean_quality", band=band, log_band=log_band)
+        raise ReportError(f"no plot called {name!r}")
+
+    def available_plots(self):
+        names = [name for name in STANDARD_PLOTS if name != "quality-grid"]
+        if quality_grid(self.analysis.tables["sets"]) is not None:
+            names.append("quality-grid")
+        return names
+
+    def inline_svg(self, name, metric=None):
+        svg = plots.figure_bytes(self.figure(name, metric), "svg").decode()
+        return mark_safe(svg[svg.index("<svg") :])
+
+    def context(self):
+        """What the page and the HTML report show: tables as rows, summaries, plots as inline SVG."""
+        tables = self.analysis.tables
+        set_level = tables.get("set_level")
+        image_level = tables.get("image_level")
+        return {
+            "report": self,
+            "studies": self.studies,
+            "methods": self.methods,
+            "turing_rows": records(
+                pd.concat(
+                    [tables["turing_pooled"], tables["turing_by_profession"], tables["turing_by_rater"]],
+                    keys=["pooled", "profession", "rater"],
+                    names=["level", None],
+                ).reset_index(level=0)
+            ),
+            "confusion": tables["confusion"],
+            "hype": self.analysis.summaries["hype"],
+            "fleiss": self.analysis.summaries["fleiss_answer"],
+            "icc": self.analysis.summaries["icc_quality"],
+            "kappa_pairs": records(
+                tables["kappa_answer"].merge(
+                    tables["kappa_quality"], on=["rater_a", "rater_b"], suffixes=("_answer", "_quality")
+                )
+            ),
+            "quality_by_kind": self.analysis.summaries["quality_by_kind"],
+            "quality_by_set": records(tables["quality_by_set"]),
+            "quality_by_setting": records(tables["quality_by_setting"]) if "quality_by_setting" in tables else [],
+            "set_level": records(set_level.head(TABLE_ROWS)) if set_level is not None else [],
+            "set_level_count": 0 if set_level is None else len(set_level),
+            "image_level": records(image_level.head(TABLE_ROWS)) if image_level is not None else [],
+            "image_level_count": 0 if image_level is None else len(image_level),
+            "table_rows": TABLE_ROWS,
+            "svgs": {name.replace("-", "_"): self.inline_svg(name) for name in self.available_plots()},
+            "scatters": [(metric, self.inline_svg("scatter", metric)) for metric in self.scatter_metrics()],
+            "attributions": sorted(
+                {
+                    source.image_set.attribution
+                    for study in self.studies
+                    for source in study.sources.select_related("image_set")
+                    if source.image_set.attribution
+                }
+            ),
+        }
+
+    def html(self):
+        return render_to_string("analysis/study_report.html", self.context())
+
+    def files(self):
+        """``{relative path: bytes}``: every export, the HTML report and every plot as PNG and SVG."""
+        files = {
+            "ratings.csv": self.ratings.to_csv(index=False).encode(),
+            "images.csv": self.image_table.to_csv(index=False).encode(),
+            "sets.csv": self.analysis.tables["sets"].to_csv(index=False).encode(),
+            "results.csv": self.results.to_csv(index=False).encode(),
+            "results.json": self.results.to_json(orient="records", indent=1).encode(),
+            "settings.json": json.dumps(self.settings(), indent=1).encode(),
+            "report.html": self.html().encode(),
+        }
+        figures = [(name, None) for name in self.available_plots()]
+        figures += [("scatter", metric) for metric in self.scatter_metrics()]
+        for name, metric in figures:
+            figure = self.figure(name, metric)
+            stem = name if metric is None else f"scatter-{slug(metric)}"
+            for image_format in plots.FORMATS:
+                files[f"plots/{stem}.{image_format}"] = plots.figure_bytes(figure, image_format)
+        return files
+
+    def settings(self):
+        """The studies' settings and this analysis' own, for the record."""
+        return {
+            "created": self.created.isoformat(),
+            "rater_group": self.rater_group,
+            "hype_resamples": self.analysis.resamples,
+            "seed": self.analysis.seed,
+            "metric_versions": self.metric_versions,
+            "studies": [
+                {
+                    "id": study.pk,
+                    "name": study.name,
+                    "seed": study.seed,
+                    "resolution": study.resolution,
+                    "display_size": study.display_size,
+                    "target_real_share": study.target_real_share,
+                    "sources": [
+                        {"set": source.image_set.name, "kind": source.image_set.kind, "count": source.count}
+                        for source in study.sources.select_related("image_set")
+                    ],
+                }
+                for study in self.studies
+            ],
+        }
+
+    def write(self, directory):
+        """Write `files` under ``directory``; returns the paths written."""
+        written = []
+        for name, content in self.files().items():
+            path = Path(directory) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            written.append(path)
+        return written
+
+    def zip_bytes(self):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in self.files().items():
+                archive.writestr(f"report/{name}", content)
+        return buffer.getvalue()
+
+
+def records(frame):
+    """Rows as dicts with NaN turned into None, which templates show as a dash."""
+    return [
+        {key: (None if isinstance(value, float) and not np.isfinite(value) else value) for key, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def slug(text):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)

@@ -1,0 +1,93 @@
+import hashlib
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.generic import View
+
+from evaluation import plots
+from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.analysis.forms import AnalysisFilterForm
+from ratingsite.analysis.reports import ReportError, StudyReport
+from ratingsite.metrics.models import Evaluation, ImageScore
+from ratingsite.studies.models import Rating, Study, StudySource
+
+EXPORTS = {
+    "ratings.csv": "text/csv",
+    "images.csv": "text/csv",
+    "sets.csv": "text/csv",
+    "results.csv": "text/csv",
+    "results.json": "application/json",
+    "report.html": "text/html",
+    "report.zip": "application/zip",
+}
+REPORT_CACHE_SECONDS = 600
+
+
+def cached_report(studies, rater_group):
+    """The `StudyReport`, reused until a rating or an evaluation of these studies changes."""
+    ratings = Rating.objects.filter(item__study__in=studies).aggregate(count=Count("pk"), last=Max("submitted"))
+    rated_sets = StudySource.objects.filter(study__in=studies).values("image_set")
+    evaluations = list(
+        Evaluation.objects.filter(synthetic_set__in=rated_sets).order_by("pk").values_list("pk", flat=True)
+    )
+    scores = ImageScore.objects.filter(evaluation__in=evaluations).count()
+    fingerprint = repr(([study.pk for study in studies], rater_group, ratings, evaluations, scores))
+    key = "analysis-report:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    report = cache.get(key)
+    if report is None:
+        report = StudyReport(studies, rater_group)
+        cache.set(key, report, REPORT_CACHE_SECONDS)
+    return report
+
+
+class StudyReportMixin(ResearcherRequiredMixin):
+    """The study of the URL, the filter of the query string, and their report (or the reason there is none)."""
+
+    def report(self):
+        self.study = get_object_or_404(Study, pk=self.kwargs["pk"])
+        self.form = AnalysisFilterForm(self.request.GET or None)
+        rater_group, studies = "all", [self.study]
+        if self.form.is_bound:
+            if not self.form.is_valid():
+                raise ReportError("; ".join(error for errors in self.form.errors.values() for error in errors))
+            rater_group = self.form.cleaned_data["raters"]
+            studies += [study for study in self.form.cleaned_data["studies"] if study != self.study]
+        return cached_report(studies, rater_group)
+
+
+class StudyAnalysis(StudyReportMixin, View):
+    def get(self, request, pk):
+        context = {}
+        try:
+            context.update(self.report().context())
+        except ReportError as error:
+            context["error"] = str(error)
+        context.update(study=self.study, form=self.form, query=request.GET.urlencode())
+        return render(request, "analysis/study_analysis.html", context, status=200 if "report" in context else 409)
+
+
+class StudyAnalysisPlot(StudyReportMixin, View):
+    def get(self, request, pk, name, image_format):
+        if image_format not in plots.FORMATS:
+            raise Http404(f"Plots come as {', '.join(plots.FORMATS)}.")
+        try:
+            figure = self.report().figure(name, request.GET.get("metric"))
+        except ReportError as error:
+            raise Http404(str(error)) from error
+        return HttpResponse(plots.figure_bytes(figure, image_format), content_type=plots.FORMATS[image_format])
+
+
+class StudyAnalysisExport(StudyReportMixin, View):
+    def get(self, request, pk, filename):
+        if filename not in EXPORTS:
+            raise Http404(f"No export called {filename}.")
+        try:
+            report = self.report()
+        except ReportError as error:
+            raise Http404(str(error)) from error
+        content = report.zip_bytes() if filename == "report.zip" else report.files()[filename]
+        response = HttpResponse(content, content_type=EXPORTS[filename])
+        response["Content-Disposition"] = f'attachment; filename="study-{pk}-{report.rater_group}-{filename}"'
+        return response

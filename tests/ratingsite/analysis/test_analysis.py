@@ -1,0 +1,273 @@
+"""The analysis page, its plots and exports, and ``export_report``, on a study rated by three raters."""
+
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from ratingsite.accounts.models import RaterProfile
+from ratingsite.analysis.data import rater_label
+from ratingsite.imagesets.importing import import_image_set
+from ratingsite.metrics.models import Evaluation, ImageScore
+from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource
+from tests.factories import RaterFactory, ResearcherFactory
+from tests.images import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+SYNTHETIC_SETS = 5
+IMAGES_PER_SET = 6
+REAL_IMAGES = 8
+RATERS = (("clinician", 12), ("sonographer", 4), ("engineer", 2))
+
+
+def make_study(name, real, synthetic_sets, seed=0):
+    study = Study.objects.create(name=name, instructions="Real or synthetic?", seed=seed)
+    StudySource.objects.create(study=study, image_set=real, count=REAL_IMAGES)
+    for image_set in synthetic_sets:
+        StudySource.objects.create(study=study, image_set=image_set, count=IMAGES_PER_SET)
+    for image in real.images.order_by("pk")[:REAL_IMAGES]:
+        StudyItem.objects.create(study=study, image=image, is_real=True, file=f"study/{image.pk}.png")
+    for image_set in synthetic_sets:
+        for image in image_set.images.order_by("pk"):
+            StudyItem.objects.create(study=study, image=image, is_real=False, file=f"study/{image.pk}.png")
+    return study
+
+
+def evaluate(synthetic_set, real, index, rng):
+    """An evaluation whose FID falls as the set's quality (which rises with ``index``) rises; KID is noise."""
+    evaluation = Evaluation.objects.create(
+        synthetic_set=synthetic_set,
+        reference_set=real,
+        size=64,
+        values={
+            "fid": {"fid": 120.0 - 20 * index + rng.normal(0, 2)},
+            "kid": {"kid_mean": float(rng.normal(0.05, 0.01)), "kid_std": 0.01},
+            "psnr": {"psnr_mean_db": 10.0 + index, "psnr_nearest_db": "inf" if index == 0 else 14.0 + index},
+        },
+        versions={"fid": "fid/v1", "kid": "kid/v1", "psnr": "psnr/v1"},
+        tables={
+            "lbp_vector": [
+                {"element": f"V{code}", "rLBPv_percent": 100 / 256, "difference_percent": float(rng.normal(0, 0.1))}
+                for code in range(256)
+            ]
+        },
+    )
+    for number, image in enumerate(synthetic_set.images.order_by("pk")):
+        ImageScore.objects.create(
+            evaluation=evaluation,
+            image=image,
+            values={"psnr_mean_db": 10.0 + index + 0.1 * number, "lbp_chi_square": float(rng.random())},
+        )
+
+
+def rate(study, raters, rng):
+    """Clinician: always right; sonographer: right two times in three; engineer: always "real". Quality
+    rises with the synthetic set's index, real images score 4-5."""
+    set_index = {image_set_id: index for index, image_set_id in enumerate(sorted(synthetic_set_ids(study)))}
+    now = timezone.now()
+    for rater_index, rater in enumerate(raters):
+        Participation.objects.create(study=study, rater=rater, consented=now)
+        for number, item in enumerate(study.items.select_related("image").order_by("pk")):
+            truth = "real" if item.is_real else "synthetic"
+            if rater_index == 0:
+                answer = truth
+            elif rater_index == 1:
+                answer = truth if number % 3 else ("real" if truth == "synthetic" else "synthetic")
+            else:
+                answer = "real"
+            base = 4.5 if item.is_real else 1 + set_index[item.image.image_set_id] * 0.8
+            quality = int(np.clip(round(base + rng.normal(0, 0.5)), 1, 5))
+            Rating.objects.create(item=item, rater=rater, answer=answer, quality=quality, shown=now, viewing_ms=900)
+
+
+def synthetic_set_ids(study):
+    return study.sources.filter(image_set__kind="synthetic").values_list("image_set_id", flat=True)
+
+
+@pytest.fixture
+def sets(hc18_dir, tmp_path):
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:REAL_IMAGES]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    real = import_image_set(folder, name="HC18 8").image_set
+    synthetic_sets = []
+    for index in range(SYNTHETIC_SETS):
+        folder = tmp_path / f"synthetic{index}"
+        folder.mkdir()
+        rng = np.random.default_rng(index)
+        for number in range(IMAGES_PER_SET):
+            (folder / f"{number}.png").write_bytes(png_bytes(rng.integers(0, 256, (64, 64), dtype=np.uint8)))
+        synthetic_sets.append(import_image_set(folder, name=f"epoch {index}", kind="synthetic").image_set)
+    rng = np.random.default_rng(42)
+    for index, synthetic_set in enumerate(synthetic_sets):
+        evaluate(synthetic_set, real, index, rng)
+    return real, synthetic_sets
+
+
+@pytest.fixture
+def raters():
+    users = []
+    for profession, years in RATERS:
+        user = RaterFactory()
+        RaterProfile.objects.create(user=user, profession=profession, years_of_experience=years)
+        users.append(user)
+    return users
+
+
+@pytest.fixture
+def study(sets, raters):
+    real, synthetic_sets = sets
+    study = make_study("Turing test", real, synthetic_sets)
+    rate(study, raters, np.random.default_rng(0))
+    return study
+
+
+@pytest.fixture
+def researcher_client(client):
+    client.force_login(ResearcherFactory())
+    return client
+
+
+def export(client, study, filename, **query):
+    response = client.get(reverse("analysis:export", args=[study.pk, filename]), query)
+    assert response.status_code == 200, response.content[:500]
+    return response.content
+
+
+def test_the_analysis_page_shows_every_section_with_plots(study, researcher_client):
+    response = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for section in ("settings", "turing", "agreement", "quality", "set-level", "image-level"):
+        assert f'<section id="{section}">' in page
+    for text in ("Fleiss' kappa", "ICC(2,1)", "HYPE-infinity", "Mann-Whitney", "Holm", "negative association"):
+        assert text in page
+    assert page.count("<svg") >= 4
+    assert "3 raters (1 clinician, 1 engineer, 1 sonographer)" in page
+    # FID falls and PSNR rises with the sets' quality; the LBP elements are noise: these two top the ranking.
+    set_level = page[page.index('<section id="set-level">') : page.index('<section id="image-level">')]
+    assert set(re.findall(r"<tr><td>([^<]+)</td><td>5</td>", set_level)[:2]) == {"fid", "psnr:psnr_mean_db"}
+
+
+def test_ratings_csv_round_trips_to_the_database_rows(study, researcher_client):
+    exported = pd.read_csv(io.BytesIO(export(researcher_client, study, "ratings.csv")))
+    ratings = Rating.objects.select_related("item__image", "rater__rater_profile")
+    assert len(exported) == ratings.count() == (REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET) * len(RATERS)
+    by_key = exported.set_index(["rater", "item"])
+    for rating in ratings:
+        row = by_key.loc[(rater_label(rating.rater_id), rating.item_id)]
+        assert row["answer"] == rating.answer and row["quality"] == rating.quality
+        assert row["truth"] == ("real" if rating.item.is_real else "synthetic")
+        assert row["image_sha256"] == rating.item.image.sha256
+        assert row["profession"] == rating.rater.rater_profile.profession
+        assert row["years_of_experience"] == rating.rater.rater_profile.years_of_experience
+        assert row["viewing_ms"] == 900 and row["study"] == "Turing test"
+        assert pd.Timestamp(row["submitted"]) == pd.Timestamp(rating.submitted)
+
+
+def test_per_image_table_holds_every_metric_and_the_mean_ratings(study, researcher_client):
+    images = pd.read_csv(io.BytesIO(export(researcher_client, study, "images.csv")))
+    assert len(images) == REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET
+    for item in StudyItem.objects.filter(study=study):
+        row = images.set_index("item").loc[item.pk]
+        qualities = list(Rating.objects.filter(item=item).values_list("quality", flat=True))
+        assert row["mean_quality"] == pytest.approx(np.mean(qualities))
+        assert row["n_ratings"] == len(RATERS)
+        score = ImageScore.objects.filter(image=item.image).first()
+        if item.is_real:
+            assert np.isnan(row["psnr_mean_db"])
+        else:
+            assert row["psnr_mean_db"] == pytest.approx(score.values["psnr_mean_db"])
+            assert np.isfinite(row["lbp:V0"]) and np.isfinite(row["lbp:V255"])
+
+
+def test_every_test_loads_from_csv_and_json_alike(study, researcher_client):
+    from_csv = pd.read_csv(io.BytesIO(export(researcher_client, study, "results.csv")))
+    from_json = pd.read_json(io.BytesIO(export(researcher_client, study, "results.json")), orient="records")
+    assert list(from_csv.columns) == list(from_json.columns)
+    assert len(from_csv) == len(from_json) > 100
+    pd.testing.assert_series_equal(from_csv["estimate"], from_json["estimate"], check_dtype=False)
+    pooled = from_csv[(from_csv["section"] == "turing: pooled") & (from_csv["statistic"] == "accuracy")].iloc[0]
+    ratings = Rating.objects.all()
+    correct = sum(rating.answer == ("real" if rating.item.is_real else "synthetic") for rating in ratings)
+    assert pooled["estimate"] == pytest.approx(correct / ratings.count()) and pooled["n"] == ratings.count()
+    assert set(from_csv["section"]) >= {"set level", "image level", "HYPE-infinity", "agreement: quality"}
+
+
+def test_raters_can_be_restricted_to_clinical_staff(study, researcher_client):
+    exported = pd.read_csv(io.BytesIO(export(researcher_client, study, "ratings.csv", raters="clinical")))
+    assert set(exported["profession"]) == {"clinician", "sonographer"}
+    page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk]), {"raters": "clinical"})
+    assert "Clinicians and sonographers" in page.content.decode()
+
+
+def test_studies_can_be_pooled(study, sets, researcher_client):
+    real, synthetic_sets = sets
+    second = make_study("Second reading", real, synthetic_sets[:2], seed=3)
+    rater = RaterFactory()
+    RaterProfile.objects.create(user=rater, profession="clinician", years_of_experience=20)
+    rate(second, [rater], np.random.default_rng(1))
+    exported = pd.read_csv(io.BytesIO(export(researcher_client, study, "ratings.csv", studies=[second.pk])))
+    assert set(exported["study"]) == {"Turing test", "Second reading"}
+    assert len(exported) == Rating.objects.count()
+
+
+def test_the_report_downloads_with_its_plots_and_export_report_writes_the_same_files(
+    study, researcher_client, tmp_path
+):
+    archive = zipfile.ZipFile(io.BytesIO(export(researcher_client, study, "report.zip")))
+    names = set(archive.namelist())
+    for name in ("ratings.csv", "images.csv", "sets.csv", "results.csv", "results.json", "settings.json"):
+        assert f"report/{name}" in names
+    html = archive.read("report/report.html").decode()
+    assert "<svg" in html and "Study and methods" in html and "/static/" not in html
+    assert {"report/plots/accuracy.png", "report/plots/accuracy.svg", "report/plots/scatter-fid.png"} <= names
+    assert archive.read("report/plots/confusion.png").startswith(b"\x89PNG\r\n\x1a\n")
+
+    call_command("export_report", str(study.pk), "--out", str(tmp_path / "out"))
+    assert (tmp_path / "out" / "ratings.csv").read_bytes() == archive.read("report/ratings.csv")
+    assert (tmp_path / "out" / "results.csv").read_bytes() == archive.read("report/results.csv")
+    settings = json.loads((tmp_path / "out" / "settings.json").read_text())
+    assert settings["studies"][0]["name"] == "Turing test" and settings["hype_resamples"] == 1000
+
+
+def test_export_report_refuses_an_unknown_study(study):
+    with pytest.raises(CommandError, match="No study is called 'nonexistent'"):
+        call_command("export_report", "nonexistent", "--out", "unused")
+
+
+def test_plots_come_as_png_and_svg(study, researcher_client):
+    url = reverse("analysis:plot", args=[study.pk, "accuracy", "png"])
+    assert researcher_client.get(url).content.startswith(b"\x89PNG")
+    svg = researcher_client.get(reverse("analysis:plot", args=[study.pk, "scatter", "svg"]), {"metric": "fid"})
+    assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
+    grid = researcher_client.get(reverse("analysis:plot", args=[study.pk, "confusion", "svg"]))
+    assert grid.status_code == 200
+    assert researcher_client.get(reverse("analysis:plot", args=[study.pk, "pie", "png"])).status_code == 404
+    missing = researcher_client.get(reverse("analysis:plot", args=[study.pk, "scatter", "png"]), {"metric": "nope"})
+    assert missing.status_code == 404
+
+
+def test_a_study_without_ratings_says_so(sets, researcher_client):
+    real, synthetic_sets = sets
+    study = make_study("Not started", real, synthetic_sets)
+    response = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk]))
+    assert response.status_code == 409
+    assert "No analysis: no ratings yet from all raters in these studies" in response.content.decode()
+    with pytest.raises(CommandError, match="no ratings yet"):
+        call_command("export_report", str(study.pk), "--out", "unused")
+
+
+def test_raters_cannot_see_analyses(study, client, raters):
+    client.force_login(raters[0])
+    assert client.get(reverse("analysis:study-analysis", args=[study.pk])).status_code == 403
+    assert client.get(reverse("analysis:export", args=[study.pk, "ratings.csv"])).status_code == 403
