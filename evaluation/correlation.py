@@ -468,8 +468,9 @@ def _logistic_model(z, called_real, rater_codes, single_rater):
         model = sm.GEE(called_real, design, groups=rater_codes, family=family, cov_struct=Exchangeable())
         fit_options = {"maxiter": GEE_MAX_ITERATIONS}
     fit, messages = _run_quietly(lambda: model.fit(**fit_options))
-    low, high = fit.conf_int(alpha=1.0 - TABLE_CONFIDENCE)[1]
-    estimates = np.array([fit.params[1], low, high, fit.pvalues[1]], dtype=np.float64)
+    # The robust covariance is computed on first use; a negative variance there is caught just below.
+    (low, high), p = _run_quietly(lambda: (fit.conf_int(alpha=1.0 - TABLE_CONFIDENCE)[1], fit.pvalues[1]))[0]
+    estimates = np.array([fit.params[1], low, high, p], dtype=np.float64)
     if not np.all(np.isfinite(estimates)):
         raise _FitFailed("non-finite estimate or standard error")
     slope, low, high, p = estimates

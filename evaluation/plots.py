@@ -59,7 +59,7 @@ def accuracy_forest(turing_rows, title="Accuracy per rater"):
     axes.errorbar(accuracy, positions, xerr=errors, fmt="o", color="#1f5f8b", capsize=3)
     axes.axvline(50, color="#888888", linestyle="--", linewidth=1)
     axes.set_yticks(positions, [f"{group} (n={n})" for group, n in zip(rows["group"], rows["n_ratings"], strict=True)])
-    axes.set_xlim(0, 100)
+    axes.set_xlim(-2, 102)  # room for the markers at 0% and 100%
     axes.set_xlabel("accuracy, % (95% Wilson CI); dashed: chance")
     axes.set_title(title, fontsize="medium")
     return figure

@@ -48,12 +48,13 @@ class StudyReportMixin(ResearcherRequiredMixin):
     def report(self):
         self.study = get_object_or_404(Study, pk=self.kwargs["pk"])
         self.form = AnalysisFilterForm(self.request.GET or None)
+        self.form.fields["studies"].queryset = Study.objects.exclude(pk=self.study.pk).order_by("name")
         rater_group, studies = "all", [self.study]
         if self.form.is_bound:
             if not self.form.is_valid():
                 raise ReportError("; ".join(error for errors in self.form.errors.values() for error in errors))
             rater_group = self.form.cleaned_data["raters"]
-            studies += [study for study in self.form.cleaned_data["studies"] if study != self.study]
+            studies += list(self.form.cleaned_data["studies"])
         return cached_report(studies, rater_group)
 
 

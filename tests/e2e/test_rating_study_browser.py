@@ -1,70 +1,14 @@
 """End to end in a real browser (Playwright + Debian's chromium): a study from grid sets, rated by keyboard."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from ratingsite.imagesets.importing import import_image_set
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
-from ratingsite.training import jobs as training_jobs
-from tests.conftest import REPO_ROOT
+from tests.e2e.browsing import SCREENSHOTS, log_in
 from tests.factories import PASSWORD, ResearcherFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = REPO_ROOT / "test-output"
-
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread, and Django refuses database calls
-    # from a thread with a running loop unless told that this one is safe: the test's own calls are.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; .ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def grid_sets(hc18_dir, tmp_path, run_worker):
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:20]:
-        (folder / path.name).write_bytes(path.read_bytes())
-    real = import_image_set(folder, name="HC18 20").image_set
-    grid = training_jobs.create_grid(
-        name="tiny grid",
-        dataset=real,
-        architecture="dcgan64",
-        subset_sizes=[8, 16],
-        snapshot_epochs=[1],
-        learning_rates=[2e-4],
-        images_per_set=12,
-        seed=0,
-        batch_size=8,
-    )
-    run_worker()
-    return real, [run.snapshots.get().generated_sets.get().image_set for run in grid.runs.all()]
-
-
-def log_in(page, base_url, username, password):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-    assert "Welcome" in page.content(), "the login failed"
 
 
 def current_token(page):

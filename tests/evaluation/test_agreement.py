@@ -12,7 +12,7 @@ from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
 from evaluation.agreement import cohen_kappa, fleiss_kappa, icc, pairwise_kappa
-from tests.evaluation.test_turing import golden_ratings
+from tests.evaluation.golden import golden_ratings
 
 QUALITY = [1, 2, 3, 4, 5]
 

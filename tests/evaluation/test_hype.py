@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluation.hype import hype_infinity
-from tests.evaluation.test_turing import golden_ratings
+from tests.evaluation.golden import golden_ratings
 
 
 def error_percent(ratings):

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from evaluation.quality import quality_by_kind, quality_summary
-from tests.evaluation.test_turing import golden_ratings
+from tests.evaluation.golden import golden_ratings
 
 SUMMARY = ["n", "mean", "sd", "low", "high", "median"]
 

@@ -1,0 +1,102 @@
+"""End to end: a tiny grid's sets, scored, in a study rated by three scripted raters, analysed in the browser."""
+
+import io
+import random
+import re
+import zipfile
+
+import pandas as pd
+import pytest
+
+from ratingsite.accounts.models import RaterProfile
+from ratingsite.metrics.models import Evaluation
+from ratingsite.studies.jobs import enqueue_preparation
+from ratingsite.studies.models import Participation, Rating, Study, StudyItem
+from tests.e2e.browsing import SCREENSHOTS, log_in
+from tests.factories import PASSWORD, RaterFactory, ResearcherFactory
+from tests.http import Browser
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+RATERS = (("clinician", 15), ("sonographer", 6), ("engineer", 3))
+
+
+def rate_everything(base_url, study, username, answer_for, seed):
+    """Rate every image of ``study`` over HTTP as ``username``, answering ``answer_for(truth)``."""
+    client = Browser(base_url)
+    client.log_in(username, PASSWORD)
+    rng = random.Random(seed)
+    rate_path = f"/studies/{study.pk}/rate/"
+    while True:
+        _, page = client.get(rate_path)
+        token = re.search(r"/studies/images/([\w-]+)\.png", page)
+        if token is None:
+            assert "You have rated every image" in page
+            return
+        truth = "real" if StudyItem.objects.get(token=token.group(1)).is_real else "synthetic"
+        client.post(
+            rate_path,
+            {
+                "csrfmiddlewaretoken": Browser.csrf_token(page),
+                "token": token.group(1),
+                "answer": answer_for(truth, rng),
+                "quality": rng.randint(3, 5) if truth == "real" else rng.randint(1, 4),
+                "viewing_ms": rng.randint(500, 4000),
+            },
+        )
+
+
+def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
+    browser, live_server, grid_sets, run_worker
+):
+    real, synthetic_sets = grid_sets
+    assert Evaluation.objects.filter(synthetic_set__in=synthetic_sets).count() == len(synthetic_sets)
+    study = Study.objects.create(name="Grid study", instructions="Real or synthetic?", seed=5, display_size=256)
+    study.sources.create(image_set=real, count=4)
+    for image_set in synthetic_sets:
+        study.sources.create(image_set=image_set, count=4)
+    enqueue_preparation(study)
+    run_worker()
+    assert study.items.count() == 12
+
+    answer_rules = (
+        lambda truth, rng: truth,
+        lambda truth, rng: truth if rng.random() < 0.7 else rng.choice(["real", "synthetic"]),
+        lambda truth, rng: "real",
+    )
+    for seed, ((profession, years), answer_for) in enumerate(zip(RATERS, answer_rules, strict=True)):
+        rater = RaterFactory()
+        RaterProfile.objects.create(user=rater, profession=profession, years_of_experience=years)
+        Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+        rate_everything(live_server.url, study, rater.username, answer_for, seed)
+    assert Rating.objects.count() == 3 * 12
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    log_in(page, live_server.url, ResearcherFactory().username, PASSWORD)
+    page.goto(f"{live_server.url}{study.get_absolute_url()}")
+    with page.expect_navigation():
+        page.click("text=Turing test, agreement, quality and metric regression")
+    for section in ("settings", "turing", "agreement", "quality", "set-level", "image-level"):
+        assert page.locator(f"section#{section}").is_visible()
+    content = page.content()
+    assert "3 raters (1 clinician, 1 engineer, 1 sonographer) gave 36 ratings of 12 images" in content
+    assert "too few sets (n=2)" in content  # two grid sets cannot support a set-level conclusion
+    assert page.locator("section#turing svg").count() == 2
+    assert page.locator("section#image-level tbody tr").count() > 5
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "analysis-page.png"), full_page=True)
+
+    page.select_option("#id_raters", "clinical")
+    with page.expect_navigation():
+        page.click("button:has-text('Analyse')")
+    assert "2 raters (1 clinician, 1 sonographer) gave 24 ratings" in page.content()
+
+    with page.expect_download() as download:
+        page.click("text=everything with plots (zip)")
+    archive = zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read()))
+    ratings = pd.read_csv(io.BytesIO(archive.read("report/ratings.csv")))
+    assert len(ratings) == 24 and set(ratings["profession"]) == {"clinician", "sonographer"}
+    synthetic = ratings[ratings["truth"] == "synthetic"]
+    assert set(synthetic["train_images"]) == {8, 16} and set(synthetic["epoch"]) == {1}
+    report = archive.read("report/report.html").decode()
+    assert "Analysis report: Grid study" in report and report.count("<svg") >= 4
