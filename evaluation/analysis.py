@@ -17,8 +17,8 @@ p, N, note) for CSV and JSON; `methods_paragraph` writes the methods in words fo
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from evaluation import correlation
@@ -108,180 +108,176 @@ def quality_grid(set_table, rows="train_images", columns="epoch"):
     return set_table.pivot_table(index=rows, columns=columns, values="mean_quality", aggfunc="mean")
 
 
+class Estimate(NamedTuple):
+    """Where one statistic's numbers sit in a row of an analysis table (column names; None: not given)."""
+
+    statistic: str
+    estimate: str
+    low: str | None = None
+    high: str | None = None
+    p: str | None = None
+    p_holm: str | None = None
+    n: str | None = None
+    note: str | None = None
+    # Left out where not estimated (the log fit of a metric that is not always positive).
+    optional: bool = False
+
+
+TURING_ESTIMATES = (
+    Estimate("accuracy", "accuracy", "accuracy_low", "accuracy_high", p="binomial_p", n="n_ratings", note="note"),
+    Estimate("balanced accuracy", "balanced_accuracy", n="n_ratings"),
+    Estimate("sensitivity", "sensitivity", "sensitivity_low", "sensitivity_high", n="n_synthetic"),
+    Estimate("specificity", "specificity", "specificity_low", "specificity_high", n="n_real"),
+    Estimate(
+        "synthetic called real",
+        "synthetic_called_real",
+        "synthetic_called_real_low",
+        "synthetic_called_real_high",
+        n="n_synthetic",
+    ),
+)
+QUALITY_ESTIMATES = (Estimate("mean quality", "mean", "low", "high", n="n"),)
+SET_LEVEL_ESTIMATES = (
+    Estimate("OLS slope", "slope", "slope_low", "slope_high", p="p", p_holm="p_holm", n="n"),
+    Estimate("R^2", "r_squared", n="n"),
+    Estimate("Pearson r", "pearson_r", "pearson_low", "pearson_high", p="pearson_p", n="n"),
+    Estimate(
+        "Spearman rho",
+        "spearman_rho",
+        "spearman_low",
+        "spearman_high",
+        p="spearman_p",
+        p_holm="spearman_p_holm",
+        n="n",
+        note="conclusion",
+    ),
+    Estimate("log fit a (y = a ln x + b)", "log_a", p="log_p", n="n", optional=True),
+)
+IMAGE_LEVEL_ESTIMATES = (
+    Estimate(
+        "mixed model slope per SD",
+        "mixed_slope",
+        "mixed_low",
+        "mixed_high",
+        p="mixed_p",
+        p_holm="mixed_p_holm",
+        n="n_ratings",
+        note="note",
+    ),
+    Estimate(
+        "odds ratio of 'real' per SD",
+        "odds_ratio",
+        "odds_ratio_low",
+        "odds_ratio_high",
+        p="logistic_p",
+        p_holm="logistic_p_holm",
+        n="n_ratings",
+        note="note",
+    ),
+)
+
+
+def estimate_rows(section, rows, group, estimates):
+    """One tidy row per (row of ``rows``, estimate); ``group(row)`` names the row's group."""
+    return [
+        {
+            "section": section,
+            "group": str(group(row)),
+            "statistic": spec.statistic,
+            **{
+                column: row.get(getattr(spec, column), math.nan) if getattr(spec, column) else math.nan
+                for column in ("estimate", "low", "high", "p", "p_holm")
+            },
+            "n": row.get(spec.n) if spec.n else None,
+            "note": row.get(spec.note, "") if spec.note else "",
+        }
+        for row in rows
+        for spec in estimates
+        if not (spec.optional and not math.isfinite(row[spec.estimate]))
+    ]
+
+
 def results_table(analysis):
     """Every estimate of ``analysis`` as one tidy DataFrame with the columns of ``RESULT_COLUMNS``."""
-    rows = []
+    tables, summaries = analysis.tables, analysis.summaries
 
-    def add(section, group, statistic, estimate, low=math.nan, high=math.nan, p=math.nan, p_holm=math.nan, n=None):
-        rows.append(
-            {
-                "section": section,
-                "group": str(group),
-                "statistic": statistic,
-                "estimate": estimate,
-                "low": low,
-                "high": high,
-                "p": p,
-                "p_holm": p_holm,
-                "n": n,
-                "note": "",
-            }
-        )
+    def records(name):
+        return tables[name].to_dict("records") if name in tables else []
 
-    for table_name, section in (
-        ("turing_pooled", "turing: pooled"),
-        ("turing_by_profession", "turing: by profession"),
-        ("turing_by_rater", "turing: by rater"),
-    ):
-        for row in analysis.tables[table_name].to_dict("records"):
-            n = row["n_ratings"]
-            add(
-                section,
-                row["group"],
-                "accuracy",
-                row["accuracy"],
-                row["accuracy_low"],
-                row["accuracy_high"],
-                p=row["binomial_p"],
-                n=n,
-            )
-            rows[-1]["note"] = row["note"]
-            add(section, row["group"], "balanced accuracy", row["balanced_accuracy"], n=n)
-            for statistic in ("sensitivity", "specificity", "synthetic_called_real"):
-                count = row["n_real"] if statistic == "specificity" else row["n_synthetic"]
-                add(
-                    section,
-                    row["group"],
-                    statistic.replace("_", " "),
-                    row[statistic],
-                    row[f"{statistic}_low"],
-                    row[f"{statistic}_high"],
-                    n=count,
-                )
-    for row in analysis.tables["kappa_answer"].to_dict("records"):
-        add(
+    def group(row):
+        return row["group"]
+
+    def pair(row):
+        return f"{row['rater_a']} & {row['rater_b']}"
+
+    def metric(row):
+        return row["metric"]
+
+    by_kind = summaries["quality_by_kind"]
+    kinds = [{"kind": truth, **by_kind[truth]} for truth in ("real", "synthetic")]
+    kind_test = {
+        "rank_biserial": by_kind["rank_biserial"],
+        "p": by_kind["p"],
+        "n": by_kind["real"]["n"] + by_kind["synthetic"]["n"],
+        "note": by_kind["note"],
+    }
+    settings = [column for column in SETTINGS if column in tables.get("quality_by_setting", ())]
+    hype = summaries["hype"]
+    rows = [
+        *estimate_rows("turing: pooled", records("turing_pooled"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: by profession", records("turing_by_profession"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: by rater", records("turing_by_rater"), group, TURING_ESTIMATES),
+        *estimate_rows(
+            "agreement: real/synthetic", records("kappa_answer"), pair, [Estimate("Cohen's kappa", "kappa", n="n")]
+        ),
+        *estimate_rows(
             "agreement: real/synthetic",
-            f"{row['rater_a']} & {row['rater_b']}",
-            "Cohen's kappa",
-            row["kappa"],
-            n=row["n"],
-        )
-    fleiss = analysis.summaries["fleiss_answer"]
-    add("agreement: real/synthetic", "all raters", "Fleiss' kappa", fleiss["kappa"], n=fleiss["n_items"])
-    for row in analysis.tables["kappa_quality"].to_dict("records"):
-        add(
+            [summaries["fleiss_answer"]],
+            lambda row: "all raters",
+            [Estimate("Fleiss' kappa", "kappa", n="n_items")],
+        ),
+        *estimate_rows(
+            "agreement: quality", records("kappa_quality"), pair, [Estimate("quadratic weighted kappa", "kappa", n="n")]
+        ),
+        *estimate_rows(
             "agreement: quality",
-            f"{row['rater_a']} & {row['rater_b']}",
-            "quadratic weighted kappa",
-            row["kappa"],
-            n=row["n"],
-        )
-    agreement = analysis.summaries["icc_quality"]
-    add(
-        "agreement: quality",
-        "all raters",
-        "ICC(2,1)",
-        agreement["icc"],
-        agreement["low"],
-        agreement["high"],
-        p=agreement["p"],
-        n=agreement["n_items"],
-    )
-    for row in analysis.tables["quality_by_set"].to_dict("records"):
-        add(
+            [summaries["icc_quality"]],
+            lambda row: "all raters",
+            [Estimate("ICC(2,1)", "icc", "low", "high", p="p", n="n_items")],
+        ),
+        *estimate_rows(
             "quality: by set",
-            f"{row['set']} ({row['truth']})",
-            "mean quality",
-            row["mean"],
-            row["low"],
-            row["high"],
-            n=row["n"],
-        )
-    by_kind = analysis.summaries["quality_by_kind"]
-    for truth in ("real", "synthetic"):
-        summary = by_kind[truth]
-        add("quality: by kind", truth, "mean quality", summary["mean"], summary["low"], summary["high"], n=summary["n"])
-    add(
-        "quality: by kind",
-        "real vs synthetic",
-        "rank-biserial r (Mann-Whitney U)",
-        by_kind["rank_biserial"],
-        p=by_kind["p"],
-        n=by_kind["real"]["n"] + by_kind["synthetic"]["n"],
-    )
-    rows[-1]["note"] = by_kind["note"]
-    if "quality_by_setting" in analysis.tables:
-        table = analysis.tables["quality_by_setting"]
-        settings = [column for column in table.columns if column in SETTINGS]
-        for row in table.to_dict("records"):
-            group = ", ".join(f"{name} {row[name]}" for name in settings)
-            add("quality: by setting", group, "mean quality", row["mean"], row["low"], row["high"], n=row["n"])
-    hype = analysis.summaries["hype"]
-    add("HYPE-infinity", "all", "error rate, %", hype["score"], hype["low"], hype["high"], n=hype["n_ratings"])
-    add("HYPE-infinity", "synthetic", "synthetic judged real, %", hype["fake_error"])
-    add("HYPE-infinity", "real", "real judged synthetic, %", hype["real_error"])
-    for row in analysis.tables.get("set_level", pd.DataFrame()).to_dict("records"):
-        add(
-            "set level",
-            row["metric"],
-            "OLS slope",
-            row["slope"],
-            row["slope_low"],
-            row["slope_high"],
-            p=row["p"],
-            p_holm=row["p_holm"],
-            n=row["n"],
-        )
-        add("set level", row["metric"], "R^2", row["r_squared"], n=row["n"])
-        add(
-            "set level",
-            row["metric"],
-            "Pearson r",
-            row["pearson_r"],
-            row["pearson_low"],
-            row["pearson_high"],
-            p=row["pearson_p"],
-            n=row["n"],
-        )
-        add(
-            "set level",
-            row["metric"],
-            "Spearman rho",
-            row["spearman_rho"],
-            row["spearman_low"],
-            row["spearman_high"],
-            p=row["spearman_p"],
-            p_holm=row["spearman_p_holm"],
-            n=row["n"],
-        )
-        rows[-1]["note"] = row["conclusion"]
-        if np.isfinite(row["log_a"]):
-            add("set level", row["metric"], "log fit a (y = a ln x + b)", row["log_a"], p=row["log_p"], n=row["n"])
-    for row in analysis.tables.get("image_level", pd.DataFrame()).to_dict("records"):
-        add(
-            "image level",
-            row["metric"],
-            "mixed model slope per SD",
-            row["mixed_slope"],
-            row["mixed_low"],
-            row["mixed_high"],
-            p=row["mixed_p"],
-            p_holm=row["mixed_p_holm"],
-            n=row["n_ratings"],
-        )
-        rows[-1]["note"] = row["note"]
-        add(
-            "image level",
-            row["metric"],
-            "odds ratio of 'real' per SD",
-            row["odds_ratio"],
-            row["odds_ratio_low"],
-            row["odds_ratio_high"],
-            p=row["logistic_p"],
-            p_holm=row["logistic_p_holm"],
-            n=row["n_ratings"],
-        )
-        rows[-1]["note"] = row["note"]
+            records("quality_by_set"),
+            lambda row: f"{row['set']} ({row['truth']})",
+            QUALITY_ESTIMATES,
+        ),
+        *estimate_rows("quality: by kind", kinds, lambda row: row["kind"], QUALITY_ESTIMATES),
+        *estimate_rows(
+            "quality: by kind",
+            [kind_test],
+            lambda row: "real vs synthetic",
+            [Estimate("rank-biserial r (Mann-Whitney U)", "rank_biserial", p="p", n="n", note="note")],
+        ),
+        *estimate_rows(
+            "quality: by setting",
+            records("quality_by_setting"),
+            lambda row: ", ".join(f"{name} {row[name]}" for name in settings),
+            QUALITY_ESTIMATES,
+        ),
+        *estimate_rows(
+            "HYPE-infinity",
+            [hype],
+            lambda row: "all",
+            [
+                Estimate("error rate, %", "score", "low", "high", n="n_ratings"),
+                Estimate("synthetic judged real, %", "fake_error"),
+                Estimate("real judged synthetic, %", "real_error"),
+                Estimate("balanced error rate, %", "balanced_score", "balanced_low", "balanced_high"),
+            ],
+        ),
+        *estimate_rows("set level", records("set_level"), metric, SET_LEVEL_ESTIMATES),
+        *estimate_rows("image level", records("image_level"), metric, IMAGE_LEVEL_ESTIMATES),
+    ]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 

@@ -99,6 +99,11 @@ def test_results_table_is_tidy_and_complete(analysed):
     rho = results[(results["group"] == "fid") & (results["statistic"] == "Spearman rho")].iloc[0]
     assert rho["p_holm"] >= rho["p"] and rho["n"] == SETS
     assert results.groupby("section").size()["turing: by rater"] == 3 * 5
+    log_fits = results[results["statistic"].str.startswith("log fit")]
+    assert list(log_fits["group"]) == ["fid"]  # the noise metric takes negative values: no log fit
+    by_kind = results[(results["section"] == "quality: by kind") & (results["statistic"] == "mean quality")]
+    assert list(by_kind["group"]) == ["real", "synthetic"]
+    assert by_kind["n"].sum() == len(analysed[0])
     round_trip = pd.read_csv(io.StringIO(results.to_csv(index=False)))
     assert len(round_trip) == len(results)
     np.testing.assert_allclose(round_trip["estimate"], results["estimate"].astype(float), equal_nan=True)

@@ -27,3 +27,14 @@ def p_value(value):
     if missing(value):
         return MISSING
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+@register.simple_tag
+def estimate(value, low, high, style="number", digits=2):
+    """``value (low to high)``; just ``value`` when there is no interval, a dash when there is no estimate."""
+    show = percent if style == "percent" else number
+    if missing(value):
+        return MISSING
+    if missing(low) or missing(high):
+        return show(value, digits)
+    return f"{show(value, digits)} ({show(low, digits)} to {show(high, digits)})"

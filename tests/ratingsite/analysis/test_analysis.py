@@ -151,6 +151,8 @@ def test_the_analysis_page_shows_every_section_with_plots(study, researcher_clie
     for text in ("Fleiss' kappa", "ICC(2,1)", "HYPE-infinity", "Mann-Whitney", "Holm", "negative association"):
         assert text in page
     assert page.count("<svg") >= 4
+    assert "<option>lbp:V255</option>" in page  # any set-level metric can be plotted
+    assert "— (" not in page  # a missing estimate is a dash alone, not a dash with an interval
     assert "3 raters (1 clinician, 1 engineer, 1 sonographer)" in page
     # FID falls and PSNR rises with the sets' quality; the LBP elements are noise: these two top the ranking.
     set_level = page[page.index('<section id="set-level">') : page.index('<section id="image-level">')]
