@@ -9,7 +9,7 @@ was generated under) and one column per per-image metric (e.g. the ``--per-image
 stacked, with factor columns added). For every metric and factor, the images are grouped by the factor's
 levels (in sorted order) and both tests are run on the groups. Non-finite values (NaN, or the +inf PSNR
 of an exact copy) are left out of their group, since neither test is defined on them; a factor with fewer
-than 2 non-empty groups is skipped.
+than 2 non-empty groups, and a metric with one value throughout, are skipped.
 
 Output: a DataFrame with columns ``metric, factor, test, statistic, p`` (``test`` is ``kruskal-wallis``
 or ``anova``). No correction for multiple comparisons is applied; apply one (e.g.
@@ -38,7 +38,8 @@ def significance_table(per_image, metrics, factors):
                 values = values[np.isfinite(values)]
                 if len(values):
                     groups.append(values)
-            if len(groups) < 2:
+            # Neither test is defined when every value is the same (say, no image flagged as a copy).
+            if len(groups) < 2 or np.ptp(np.concatenate(groups)) == 0:
                 continue
             for name, test in TESTS.items():
                 result = test(*groups)

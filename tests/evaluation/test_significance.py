@@ -38,8 +38,10 @@ def test_table_equals_scipy():
     )
 
 
-def test_single_level_factor_is_skipped_and_unknown_columns_refused():
-    frame = per_image_frame().assign(run=1)
+def test_single_level_factor_and_constant_metric_are_skipped_and_unknown_columns_refused(recwarn):
+    frame = per_image_frame().assign(run=1, pixel_flag=0)
     assert significance_table(frame, ["psnr_mean_db"], ["run"]).empty
+    assert significance_table(frame, ["pixel_flag"], ["epoch"]).empty
+    assert not recwarn.list
     with pytest.raises(KeyError, match="nmi"):
         significance_table(frame, ["nmi"], ["epoch"])
