@@ -13,7 +13,8 @@ duplicated ratings.
 
 Think time: a rater looks at an image before answering, so each rater waits a random time (uniform
 between 0 and twice ``--think`` seconds, 2 s on average by default) between fetching an image and
-submitting. With ``--think 0`` every rater fires its next request the moment the last one returns: the
+submitting, and before its first request (so raters arrive spread over the first seconds, not in one
+burst). With ``--think 0`` every rater fires its next request the moment the last one returns: the
 50 loops then saturate the 2 cores (server and client threads together), and by Little's law the latency
 is simply 50 / throughput; that run measures capacity (ratings per second), not a rater's wait.
 """
@@ -146,7 +147,8 @@ def make_raters(study, count):
     raters = []
     for index in range(count):
         user = get_user_model().objects.create_user(f"rater{index}", password="load-test-password")
-        Participation.objects.create(study=study, rater=user, consented=timezone.now())
+        # As the consent page does: consent, and the rater's order drawn once.
+        Participation.objects.create(study=study, rater=user, consented=timezone.now()).item_order()
         raters.append(user.username)
     return raters
 
@@ -184,6 +186,8 @@ def run_load(base_url, study_pk, raters, seconds, think_seconds):
         no_redirects = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(browser.cookies), NoRedirects)
         think = random.Random(username)
         start.wait()
+        # Raters arrive one by one, not all in the same millisecond: each starts after one think time.
+        time.sleep(think.uniform(0, 2 * think_seconds))
         rate_path = f"/studies/{study_pk}/rate/"
         timings = {"next": [], "submit": [], "baseline": []}
         accepted, errors = 0, []
@@ -242,6 +246,7 @@ def report(results, stored, distinct, arguments):
         values = results[name]
         print(
             f"  {name:8s} n={len(values):6d}  p50 {percentile(values, 0.5):6.1f} ms  p95 {percentile(values, 0.95):6.1f} ms"
+            f"  p99 {percentile(values, 0.99):6.1f} ms  max {percentile(values, 1.0):6.1f} ms"
             + (f"  ({statistics.mean(values) * 1000:.1f} ms mean)" if values else "")
         )
     print(f"  errors: {len(results['errors'])}" + (f" (first: {results['errors'][0]})" if results["errors"] else ""))

@@ -140,6 +140,8 @@ class StudyStart(View):
         participation = participation_or_404(request, pk)
         if participation.consented is None:
             Participation.objects.filter(pk=participation.pk, consented__isnull=True).update(consented=timezone.now())
+        # The rater's order is drawn once, here, so that the first rating page costs no more than the rest.
+        participation.item_order()
         return redirect("studies:study-rate", pk=pk)
 
 

@@ -145,6 +145,7 @@ def test_a_rater_rates_resumes_and_finishes(study, client):
     client.post(reverse("studies:study-start", args=[study.pk]))
     rater = Participation.objects.get().rater
     order = study.order_for(rater)
+    assert Participation.objects.get().order == order  # drawn at consent, kept
     rate_url = reverse("studies:study-rate", args=[study.pk])
     for position, item_pk in enumerate(order):
         page = client.get(rate_url).content.decode()
