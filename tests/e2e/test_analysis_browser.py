@@ -100,3 +100,6 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
     assert set(synthetic["train_images"]) == {8, 16} and set(synthetic["epoch"]) == {1}
     report = archive.read("report/report.html").decode()
     assert "Analysis report: Grid study" in report and report.count("<svg") >= 4
+    page.set_content(report)  # the report stands alone: no stylesheet or image to fetch
+    assert page.locator("section#image-level table").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "analysis-report.png"), full_page=True)

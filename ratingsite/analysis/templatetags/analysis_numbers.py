@@ -38,3 +38,9 @@ def estimate(value, low, high, style="number", digits=2):
     if missing(low) or missing(high):
         return show(value, digits)
     return f"{show(value, digits)} ({show(low, digits)} to {show(high, digits)})"
+
+
+@register.simple_tag
+def p_with_holm(p, p_holm):
+    """``p (Holm-adjusted p)``, or a dash alone when nothing was tested."""
+    return MISSING if missing(p) else f"{p_value(p)} ({p_value(p_holm)})"
