@@ -12,6 +12,7 @@ from ratingsite.studies.models import Rating
 # Rater groups the analysis can be restricted to: label and the professions it takes (None: everyone).
 RATER_GROUPS = {
     "all": ("All raters", None),
+    "clinicians": ("Clinicians only", ("clinician",)),
     "clinical": ("Clinicians and sonographers", ("clinician", "sonographer")),
     "engineers": ("Engineers", ("engineer",)),
 }

@@ -209,6 +209,11 @@ def test_raters_can_be_restricted_to_clinical_staff(study, researcher_client):
     assert set(exported["profession"]) == {"clinician", "sonographer"}
     page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk]), {"raters": "clinical"})
     assert "Clinicians and sonographers" in page.content.decode()
+    for group, professions in (("clinicians", {"clinician"}), ("engineers", {"engineer"})):
+        exported = pd.read_csv(io.BytesIO(export(researcher_client, study, "ratings.csv", raters=group)))
+        assert set(exported["profession"]) == professions
+    refused = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk]), {"raters": "managers"})
+    assert refused.status_code == 409 and "Select a valid choice" in refused.content.decode()
 
 
 def test_studies_can_be_pooled(study, sets, researcher_client):
