@@ -4,7 +4,8 @@ Inputs (pandas DataFrames; extra columns are ignored):
 
 * ``ratings``: one row per rating, with ``rater``, ``profession``, ``item`` (the image shown), ``set`` (its
   image set), ``truth`` and ``answer`` (``"real"``/``"synthetic"``) and ``quality`` (1-5); optionally the
-  training-setting columns of synthetic sets (``train_images``, ``epoch``, ``lr``: see ``SETTINGS``).
+  training-setting columns of synthetic sets (``model``, ``train_images``, ``epoch``, ``lr``: see
+  ``SETTINGS``). ``item`` identifies the image, so an image shown in several pooled studies is one image.
 * ``sets``: one row per synthetic set, ``set`` and one column per set-level metric value (FID, PSNR, every
   LBP element ``V_k``, ...); the set's mean quality comes from the ratings.
 * ``images``: one row per synthetic image, ``item`` and one column per per-image metric value.
@@ -27,7 +28,7 @@ from evaluation.hype import hype_infinity
 from evaluation.quality import quality_by_kind, quality_summary
 from evaluation.turing import confusion_matrix, require_columns, turing_table
 
-SETTINGS = ("train_images", "epoch", "lr")
+SETTINGS = ("model", "train_images", "epoch", "lr")
 QUALITY_SCORES = [1, 2, 3, 4, 5]
 RATINGS_COLUMNS = ("rater", "profession", "item", "set", "truth", "answer", "quality")
 RESULT_COLUMNS = ["section", "group", "statistic", "estimate", "low", "high", "p", "p_holm", "n", "note"]
@@ -39,6 +40,8 @@ BOOKKEEPING_SET_VALUES = {
     ("memorisation", "feature_threshold"),
 }
 BOOKKEEPING_IMAGE_VALUES = {"nearest_real_pixel", "nearest_real_feature"}
+# Counts of a set's images: regressed as shares of the set, since sets differ in size.
+COUNTED_SET_VALUES = {("memorisation", "flagged_pixel"), ("memorisation", "flagged_feature")}
 
 
 @dataclass
@@ -73,7 +76,8 @@ def analyse(ratings, sets=None, images=None, resamples=1000, seed=0):
     synthetic = ratings[ratings["truth"] == "synthetic"]
     settings = [name for name in SETTINGS if name in synthetic.columns and synthetic[name].notna().any()]
     if settings:
-        tables["quality_by_setting"] = quality_summary(synthetic.dropna(subset=settings), settings)
+        # Sets without a setting (an upload has no training-subset size) keep a group of their own.
+        tables["quality_by_setting"] = quality_summary(synthetic, settings)
 
     set_table = set_means(synthetic, settings)
     if sets is not None and len(sets):
@@ -102,10 +106,18 @@ def set_means(synthetic_ratings, settings=()):
 
 
 def quality_grid(set_table, rows="train_images", columns="epoch"):
-    """Mean quality pivoted by two settings (the experiment grid's heat map); None without both settings."""
-    if rows not in set_table or columns not in set_table or set_table[[rows, columns]].isna().all().any():
+    """Mean quality per set laid out as the experiment grid (the heat map); None without both settings.
+
+    Rows are ``rows`` levels, preceded by the model and learning rate where the sets differ in them, so
+    that no cell averages sets trained differently; sets without both settings (uploads) are left out.
+    """
+    if rows not in set_table or columns not in set_table:
         return None
-    return set_table.pivot_table(index=rows, columns=columns, values="mean_quality", aggfunc="mean")
+    gridded = set_table.dropna(subset=[rows, columns])
+    if gridded.empty:
+        return None
+    index = [name for name in ("model", "lr") if name in gridded and gridded[name].nunique() > 1] + [rows]
+    return gridded.pivot_table(index=index, columns=columns, values="mean_quality", aggfunc="mean")
 
 
 class Estimate(NamedTuple):
@@ -136,7 +148,9 @@ TURING_ESTIMATES = (
         n="n_synthetic",
     ),
 )
-QUALITY_ESTIMATES = (Estimate("mean quality", "mean", "low", "high", n="n"),)
+QUALITY_ESTIMATES = (Estimate("mean quality", "mean", "low", "high", n="n", note="note"),)
+# A mean quality whose 95% interval spans more than one score point cannot rank sets against each other.
+WIDEST_USEFUL_QUALITY_INTERVAL = 1.0
 SET_LEVEL_ESTIMATES = (
     Estimate("OLS slope", "slope", "slope_low", "slope_high", p="p", p_holm="p_holm", n="n"),
     Estimate("R^2", "r_squared", n="n"),
@@ -177,6 +191,21 @@ IMAGE_LEVEL_ESTIMATES = (
 )
 
 
+def quality_note(row):
+    """What a mean quality score's interval allows to say: ``""`` unless it is too wide or missing."""
+    if row["n"] < 2:
+        return f"no interval from n={row['n']}"
+    if row["high"] - row["low"] > WIDEST_USEFUL_QUALITY_INTERVAL:
+        return f"CI wider than one score point (n={row['n']}): too wide to rank against others"
+    return ""
+
+
+def agreement_note(row):
+    if not math.isfinite(row["low"]):
+        return "no interval"
+    return "CI covers 0: no evidence of agreement beyond chance" if row["low"] <= 0 else ""
+
+
 def estimate_rows(section, rows, group, estimates):
     """One tidy row per (row of ``rows``, estimate); ``group(row)`` names the row's group."""
     return [
@@ -202,7 +231,10 @@ def results_table(analysis):
     tables, summaries = analysis.tables, analysis.summaries
 
     def records(name):
-        return tables[name].to_dict("records") if name in tables else []
+        rows = tables[name].to_dict("records") if name in tables else []
+        if name.startswith("quality_by"):
+            rows = [{**row, "note": quality_note(row)} for row in rows]
+        return rows
 
     def group(row):
         return row["group"]
@@ -215,6 +247,8 @@ def results_table(analysis):
 
     by_kind = summaries["quality_by_kind"]
     kinds = [{"kind": truth, **by_kind[truth]} for truth in ("real", "synthetic")]
+    kinds = [{**row, "note": quality_note(row)} for row in kinds]
+    agreement = {**summaries["icc_quality"], "note": agreement_note(summaries["icc_quality"])}
     kind_test = {
         "rank_biserial": by_kind["rank_biserial"],
         "p": by_kind["p"],
@@ -222,7 +256,8 @@ def results_table(analysis):
         "note": by_kind["note"],
     }
     settings = [column for column in SETTINGS if column in tables.get("quality_by_setting", ())]
-    hype = summaries["hype"]
+    pooled = tables["turing_pooled"].iloc[0]
+    hype = {**summaries["hype"], "n_synthetic": pooled["n_synthetic"], "n_real": pooled["n_real"]}
     rows = [
         *estimate_rows("turing: pooled", records("turing_pooled"), group, TURING_ESTIMATES),
         *estimate_rows("turing: by profession", records("turing_by_profession"), group, TURING_ESTIMATES),
@@ -241,9 +276,9 @@ def results_table(analysis):
         ),
         *estimate_rows(
             "agreement: quality",
-            [summaries["icc_quality"]],
+            [agreement],
             lambda row: "all raters",
-            [Estimate("ICC(2,1)", "icc", "low", "high", p="p", n="n_items")],
+            [Estimate("ICC(2,1)", "icc", "low", "high", p="p", n="n_items", note="note")],
         ),
         *estimate_rows(
             "quality: by set",
@@ -270,9 +305,9 @@ def results_table(analysis):
             lambda row: "all",
             [
                 Estimate("error rate, %", "score", "low", "high", n="n_ratings"),
-                Estimate("synthetic judged real, %", "fake_error"),
-                Estimate("real judged synthetic, %", "real_error"),
-                Estimate("balanced error rate, %", "balanced_score", "balanced_low", "balanced_high"),
+                Estimate("synthetic judged real, %", "fake_error", n="n_synthetic"),
+                Estimate("real judged synthetic, %", "real_error", n="n_real"),
+                Estimate("balanced error rate, %", "balanced_score", "balanced_low", "balanced_high", n="n_ratings"),
             ],
         ),
         *estimate_rows("set level", records("set_level"), metric, SET_LEVEL_ESTIMATES),
@@ -309,7 +344,8 @@ def methods_paragraph(analysis, ratings, study_names=(), seeds=(), metric_versio
             f"Each of {len(analysis.set_metrics)} set-level metric values was related to the synthetic sets' "
             "mean quality score by ordinary least squares (slope, R^2), Pearson's r (Fisher z interval) and "
             "Spearman's rho (Fisher z interval with the Bonett-Wright variance), and by the logarithmic fit "
-            "y = a ln(x) + b where the metric is positive; p-values are Holm-corrected across all metrics."
+            "y = a ln(x) + b where the metric is positive; the p-values of the OLS slope and of Spearman's rho are "
+            "Holm-corrected across all metrics (those of Pearson's r and of the log fit are not)."
         )
     if analysis.image_metrics:
         text.append(

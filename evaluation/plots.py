@@ -111,9 +111,10 @@ def quality_heat_map(table, title="Mean quality score per training setting"):
                 colour = "black" if values[row, column] > 3.5 else "white"
                 axes.text(column, row, f"{values[row, column]:.2f}", ha="center", va="center", color=colour)
     axes.set_xticks(range(values.shape[1]), [str(level) for level in table.columns])
-    axes.set_yticks(range(values.shape[0]), [str(level) for level in table.index])
+    labels = [", ".join(map(str, level)) if isinstance(level, tuple) else str(level) for level in table.index]
+    axes.set_yticks(range(values.shape[0]), labels)
     axes.set_xlabel(str(table.columns.name or ""))
-    axes.set_ylabel(str(table.index.name or ""))
+    axes.set_ylabel(", ".join(str(name) for name in table.index.names if name))
     axes.set_title(title, fontsize="medium")
     figure.colorbar(image, ax=axes, label="mean quality (1-5)")
     return figure

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pandas as pd
+from django.db.models import Count
 from PIL import Image as PILImage
 
-from evaluation.analysis import BOOKKEEPING_IMAGE_VALUES, BOOKKEEPING_SET_VALUES
+from evaluation.analysis import BOOKKEEPING_IMAGE_VALUES, BOOKKEEPING_SET_VALUES, COUNTED_SET_VALUES
 from evaluation.lbp import lbp_histograms
+from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
 from ratingsite.studies.models import Rating
 
@@ -22,6 +24,7 @@ RATINGS_EXPORT_COLUMNS = [
     "profession",
     "years_of_experience",
     "item",
+    "image",
     "image_sha256",
     "set",
     "set_id",
@@ -100,6 +103,7 @@ def ratings_frame(studies, rater_group="all"):
                 "profession": profile.profession if profile else "unknown",
                 "years_of_experience": profile.years_of_experience if profile else None,
                 "item": rating.item_id,
+                "image": image.pk,
                 "image_sha256": image.sha256,
                 "set": labels[image.image_set_id],
                 "set_id": image.image_set_id,
@@ -124,33 +128,49 @@ def ratings_frame(studies, rater_group="all"):
 
 
 def chosen_evaluations(studies):
-    """``{synthetic set id: Evaluation}`` used for the rated synthetic sets of ``studies``.
+    """``{synthetic set id: Evaluation}`` used for the rated synthetic sets of ``studies`` (in this order).
 
-    A set may be scored against several real sets and at both resolutions. The one used is at the study's
-    resolution, against a real set of the study's pool when there is one, else the latest.
+    A set may be scored against several real sets and at both resolutions. The one used is a finished
+    evaluation (one whose job has written its values) at the resolution of the first study that shows the
+    set, against a real set of that study's pool when there is one, else the latest; so every set of one
+    study is compared with the same reference.
     """
     chosen = {}
     for study in studies:
         real_sets = set(study.sources.filter(image_set__kind="real").values_list("image_set_id", flat=True))
         synthetic_sets = study.sources.filter(image_set__kind="synthetic").values_list("image_set_id", flat=True)
-        evaluations = Evaluation.objects.filter(synthetic_set__in=synthetic_sets, size=study.resolution).order_by(
-            "-created"
+        evaluations = (
+            Evaluation.objects.filter(synthetic_set__in=synthetic_sets, size=study.resolution)
+            .exclude(values={})
+            .exclude(synthetic_set__in=list(chosen))
+            .order_by("-created")
         )
+        found = {}
         for evaluation in evaluations:
-            current = chosen.get(evaluation.synthetic_set_id)
+            current = found.get(evaluation.synthetic_set_id)
             if current is None or (evaluation.reference_set_id in real_sets) > (current.reference_set_id in real_sets):
-                chosen[evaluation.synthetic_set_id] = evaluation
+                found[evaluation.synthetic_set_id] = evaluation
+        chosen.update(found)
     return chosen
 
 
 def set_metrics_frame(evaluations, labels):
-    """One row per evaluated set: ``set`` and every set-level value as ``metric:value`` (the LBP vector in full)."""
+    """One row per evaluated set: ``set`` and every set-level value as ``metric:value`` (the LBP vector in full).
+
+    Counts of flagged images become shares of the set, since sets of different sizes are compared.
+    """
+    sizes = dict(
+        ImageSet.objects.filter(pk__in=list(evaluations)).annotate(size=Count("images")).values_list("pk", "size")
+    )
     rows = []
     for set_id, evaluation in evaluations.items():
         row = {"set": labels[set_id]}
         for metric, values in evaluation.values.items():
             for name, value in values.items():
                 if (metric, name) in BOOKKEEPING_SET_VALUES or (metric == "lbp" and name.startswith("V")):
+                    continue
+                if (metric, name) in COUNTED_SET_VALUES:
+                    row[f"{metric}:{name}_share"] = decode_number(value) / sizes[set_id]
                     continue
                 row[name if name == metric else f"{metric}:{name}"] = decode_number(value)
         for element in evaluation.tables.get("lbp_vector", []):
@@ -159,31 +179,29 @@ def set_metrics_frame(evaluations, labels):
     return pd.DataFrame(rows)
 
 
-def image_metrics_frame(evaluations, items):
-    """One row per rated synthetic item: ``item``, its per-image values and its own LBP vector ``lbp:V0..V255``.
+def image_metrics_frame(evaluations, images):
+    """One row per rated synthetic image: ``image`` (its id), its per-image values and its own LBP vector.
 
-    ``items``: ``{item id: Image}``. The per-image LBP element is rLBPv_k minus the image's own histogram,
-    so that its mean over a set is the set's ``V_k``.
+    The per-image LBP element ``lbp:V{k}`` is rLBPv_k minus the image's own histogram, so that its mean
+    over a set is the set's ``V_k``.
     """
     rows = []
     by_evaluation = {}
-    for item_id, image in items.items():
+    for image in images:
         evaluation = evaluations.get(image.image_set_id)
         if evaluation is not None:
-            by_evaluation.setdefault(evaluation, []).append((item_id, image))
-    for evaluation, pairs in by_evaluation.items():
+            by_evaluation.setdefault(evaluation, []).append(image)
+    for evaluation, images_of_set in by_evaluation.items():
         scores = dict(
-            ImageScore.objects.filter(evaluation=evaluation, image__in=[image for _, image in pairs]).values_list(
-                "image_id", "values"
-            )
+            ImageScore.objects.filter(evaluation=evaluation, image__in=images_of_set).values_list("image_id", "values")
         )
         real_mean = [element["rLBPv_percent"] for element in evaluation.tables.get("lbp_vector", [])]
-        pixels = [derived_pixels(image, evaluation.size) for _, image in pairs] if real_mean else []
+        pixels = [derived_pixels(image, evaluation.size) for image in images_of_set] if real_mean else []
         histograms = lbp_histograms(np.stack(pixels)) if pixels else None
-        for index, (item_id, image) in enumerate(pairs):
+        for index, image in enumerate(images_of_set):
             if image.pk not in scores:
                 continue
-            row = {"item": item_id}
+            row = {"image": image.pk}
             row.update(
                 {
                     column: decode_number(value)

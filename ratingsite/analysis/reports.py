@@ -22,7 +22,7 @@ from ratingsite.analysis.data import (
     ratings_frame,
     set_metrics_frame,
 )
-from ratingsite.studies.models import StudyItem
+from ratingsite.imagesets.models import Image
 
 HYPE_RESAMPLES = 1000
 SCATTER_PLOTS = 6
@@ -50,16 +50,15 @@ class StudyReport:
         self.evaluations = {
             set_id: evaluation for set_id, evaluation in chosen_evaluations(self.studies).items() if set_id in labels
         }
-        items = {
-            item.pk: item.image
-            for item in StudyItem.objects.filter(pk__in=synthetic["item"].unique().tolist()).select_related("image")
-        }
         self.set_metrics = set_metrics_frame(self.evaluations, labels)
-        self.image_metrics = image_metrics_frame(self.evaluations, items)
+        self.image_metrics = image_metrics_frame(
+            self.evaluations, Image.objects.filter(pk__in=synthetic["image"].unique().tolist())
+        )
+        # The statistics count images, not study items: an image shown in two pooled studies is one image.
         self.analysis = analyse(
-            self.ratings.drop(columns=["set_id"]),
+            self.ratings.drop(columns=["set_id", "item"]).rename(columns={"image": "item"}),
             self.set_metrics,
-            self.image_metrics,
+            self.image_metrics.rename(columns={"image": "item"}),
             resamples=resamples,
             seed=seed,
         )
@@ -87,12 +86,23 @@ class StudyReport:
             metric_versions=self.metric_versions,
         )
 
+    @property
+    def warnings(self):
+        """What the reader must know about pooling: studies that show images differently."""
+        shown = {(study.resolution, study.display_size) for study in self.studies}
+        if len(shown) < 2:
+            return []
+        return [
+            "The pooled studies show images at different resolutions or sizes; each set's metrics come from the "
+            "first study that shows it."
+        ]
+
     @cached_property
     def image_table(self):
         """Per rated image: kind, set, sha256, number of ratings, mean quality, share called real, every metric."""
         ratings = self.ratings.assign(called_real=(self.ratings["answer"] == "real").astype(float))
         table = (
-            ratings.groupby(["item", "set", "truth", "image_sha256"], sort=True)
+            ratings.groupby(["image", "set", "truth", "image_sha256"], sort=True)
             .agg(
                 n_ratings=("quality", "size"),
                 mean_quality=("quality", "mean"),
@@ -101,7 +111,7 @@ class StudyReport:
             .reset_index()
         )
         if len(self.image_metrics):
-            table = table.merge(self.image_metrics, on="item", how="left")
+            table = table.merge(self.image_metrics, on="image", how="left")
         return table
 
     def scatter_metrics(self):

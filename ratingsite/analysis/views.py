@@ -22,7 +22,8 @@ EXPORTS = {
     "report.html": "text/html",
     "report.zip": "application/zip",
 }
-REPORT_CACHE_SECONDS = 600
+# Short enough that an edited rater profession shows within a minute.
+REPORT_CACHE_SECONDS = 60
 
 
 def cached_report(studies, rater_group):
@@ -32,7 +33,7 @@ def cached_report(studies, rater_group):
     evaluations = list(
         Evaluation.objects.filter(synthetic_set__in=rated_sets).order_by("pk").values_list("pk", flat=True)
     )
-    scores = ImageScore.objects.filter(evaluation__in=evaluations).count()
+    scores = ImageScore.objects.filter(evaluation__in=evaluations).aggregate(count=Count("pk"), last=Max("pk"))
     fingerprint = repr(([study.pk for study in studies], rater_group, ratings, evaluations, scores))
     key = "analysis-report:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     report = cache.get(key)

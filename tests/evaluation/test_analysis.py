@@ -144,3 +144,37 @@ def test_plots_render_as_png_and_svg(analysed):
         assert b"<svg" in plots.figure_bytes(figure, "svg")
     with pytest.raises(ValueError, match="unknown figure format"):
         plots.figure_bytes(figures[0], "gif")
+
+
+def test_sets_trained_differently_never_share_a_grid_cell_and_uploads_keep_their_own_group():
+    ratings = grid_ratings()
+    synthetic = ratings["truth"] == "synthetic"
+    ratings["model"] = np.where(synthetic, np.where(ratings["item"] % 2 == 0, "dcgan64", "dcgan128"), None)
+    ratings["set"] = np.where(synthetic, ratings["set"] + "-" + ratings["model"].astype(str), ratings["set"])
+    upload = synthetic & (ratings["item"] % 20 == 9)
+    ratings.loc[upload, ["set", "model", "train_images", "epoch"]] = ["upload", "stylegan", np.nan, 300]
+    analysis = analyse(ratings, resamples=20)
+    grid = quality_grid(analysis.tables["sets"])
+    assert grid.index.names == ["model", "train_images"]
+    assert {model for model, _ in grid.index} == {"dcgan64", "dcgan128"}  # the upload has no grid cell
+    sets = analysis.tables["sets"].set_index("set")
+    one = sets.drop("upload").iloc[0]
+    assert grid.loc[(one["model"], one["train_images"]), one["epoch"]] == pytest.approx(one["mean_quality"])
+    by_setting = analysis.tables["quality_by_setting"]
+    uploaded = by_setting[by_setting["model"] == "stylegan"]
+    assert len(uploaded) == 1 and uploaded["n"].iloc[0] == upload.sum()
+    assert by_setting["n"].sum() == synthetic.sum()
+
+
+def test_every_estimate_has_its_n_and_wide_intervals_say_so(analysed):
+    _, _, _, analysis = analysed
+    results = results_table(analysis)
+    hype = results[results["section"] == "HYPE-infinity"].set_index("statistic")
+    pooled = analysis.tables["turing_pooled"].iloc[0]
+    assert hype.loc["synthetic judged real, %", "n"] == pooled["n_synthetic"]
+    assert hype.loc["real judged synthetic, %", "n"] == pooled["n_real"]
+    by_set = results[results["section"] == "quality: by set"]
+    wide = by_set["high"] - by_set["low"] > 1
+    assert wide.any() and by_set.loc[wide, "note"].str.startswith("CI wider than one score point").all()
+    assert (by_set.loc[~wide, "note"] == "").all()
+    assert results["n"].notna().all()

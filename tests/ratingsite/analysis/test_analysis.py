@@ -179,7 +179,7 @@ def test_per_image_table_holds_every_metric_and_the_mean_ratings(study, research
     images = pd.read_csv(io.BytesIO(export(researcher_client, study, "images.csv")))
     assert len(images) == REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET
     for item in StudyItem.objects.filter(study=study):
-        row = images.set_index("item").loc[item.pk]
+        row = images.set_index("image").loc[item.image_id]
         qualities = list(Rating.objects.filter(item=item).values_list("quality", flat=True))
         assert row["mean_quality"] == pytest.approx(np.mean(qualities))
         assert row["n_ratings"] == len(RATERS)
@@ -225,6 +225,15 @@ def test_studies_can_be_pooled(study, sets, researcher_client):
     exported = pd.read_csv(io.BytesIO(export(researcher_client, study, "ratings.csv", studies=[second.pk])))
     assert set(exported["study"]) == {"Turing test", "Second reading"}
     assert len(exported) == Rating.objects.count()
+    # The second study shows images of the first again: they are the same images, not new ones.
+    images = pd.read_csv(io.BytesIO(export(researcher_client, study, "images.csv", studies=[second.pk])))
+    assert len(images) == REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET
+    assert images.set_index("image")["n_ratings"].max() == len(RATERS) + 1
+    results = pd.read_csv(io.BytesIO(export(researcher_client, study, "results.csv", studies=[second.pk])))
+    hype = results[(results["section"] == "HYPE-infinity") & (results["statistic"] == "error rate, %")]
+    assert hype["n"].iloc[0] == len(exported)
+    sets_table = pd.read_csv(io.BytesIO(export(researcher_client, study, "sets.csv", studies=[second.pk])))
+    assert (sets_table["n_images"] == IMAGES_PER_SET).all()
 
 
 def test_the_report_downloads_with_its_plots_and_export_report_writes_the_same_files(
@@ -282,3 +291,17 @@ def test_raters_cannot_see_analyses(study, client, raters):
     client.force_login(raters[0])
     assert client.get(reverse("analysis:study-analysis", args=[study.pk])).status_code == 403
     assert client.get(reverse("analysis:export", args=[study.pk, "ratings.csv"])).status_code == 403
+
+
+def test_unfinished_evaluations_are_passed_over_and_counts_become_shares(study, sets, researcher_client):
+    real, synthetic_sets = sets
+    first = Evaluation.objects.get(synthetic_set=synthetic_sets[0])
+    first.values["memorisation"] = {"flagged_pixel": 3, "flagged_feature": 0, "pixel_threshold": 12.0}
+    first.save()
+    # A newer scoring of the same set whose job has not written anything yet.
+    Evaluation.objects.create(synthetic_set=synthetic_sets[0], reference_set=synthetic_sets[1], size=64)
+    sets_table = pd.read_csv(io.BytesIO(export(researcher_client, study, "sets.csv"))).set_index("set")
+    row = sets_table.loc[synthetic_sets[0].name]
+    assert row["fid"] == pytest.approx(first.values["fid"]["fid"])
+    assert row["memorisation:flagged_pixel_share"] == pytest.approx(3 / IMAGES_PER_SET)
+    assert "memorisation:flagged_pixel" not in sets_table.columns and "memorisation:pixel_threshold" not in sets_table
