@@ -40,6 +40,7 @@ RATINGS_EXPORT_COLUMNS = [
     "comment",
     "server_seconds",
     "viewing_ms",
+    "revisions",
     "shown",
     "submitted",
 ]
@@ -116,6 +117,7 @@ def ratings_frame(studies, rater_group="all"):
                 "comment": rating.comment,
                 "server_seconds": rating.server_seconds,
                 "viewing_ms": rating.viewing_ms,
+                "revisions": rating.revisions,
                 "shown": rating.shown.isoformat(),
                 "submitted": rating.submitted.isoformat(),
             }

@@ -11,8 +11,9 @@
 * A `Participation` makes a user a rater of a study (consent time included); each rater sees the items
   in an order shuffled with (study seed, rater), avoiding two images of the same set in a row.
 * A `Rating` is one rater's answer for one item, at most one per (rater, item), with the server time from
-  showing the image to the answer and the viewing time the browser measured. A `Showing` records when an
-  item was first shown to a rater.
+  showing the image to the answer and the viewing time the browser measured. Where a study lets raters
+  change answers, a change overwrites the answer, counts a revision and moves the submission time. A
+  `Showing` records when an item was first shown to a rater.
 """
 
 import random
@@ -175,6 +176,9 @@ class Rating(models.Model):
     shown = models.DateTimeField(help_text="When the image was first shown to the rater (server time).")
     submitted = models.DateTimeField(auto_now=True)
     viewing_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Viewing time the browser measured.")
+    revisions = models.PositiveSmallIntegerField(
+        default=0, help_text="How often the rater changed this answer (studies that allow changes)."
+    )
 
     class Meta:
         ordering = ("pk",)

@@ -158,17 +158,46 @@ class StudyRate(View):
     def get(self, request, pk):
         order = self.participation.item_order()
         rated = set(Rating.objects.filter(item__study=self.study, rater=request.user).values_list("item_id", flat=True))
+        if self.study.allow_changes and "token" in request.GET:
+            return self.revisit(request, request.GET["token"], order, rated)
         item_pk = next((item_pk for item_pk in order if item_pk not in rated), None)
         if item_pk is None:
             Participation.objects.filter(pk=self.participation.pk, finished__isnull=True).update(
                 finished=timezone.now()
             )
-            return render(request, "studies/study_done.html", {"study": self.study})
+            return render(
+                request, "studies/study_done.html", {"study": self.study, "previous": self.previous(order, rated)}
+            )
         item = StudyItem.objects.get(pk=item_pk)
         # One INSERT .. ON CONFLICT DO NOTHING: the first showing's time stays, a reload changes nothing.
         Showing.objects.bulk_create([Showing(item=item, rater=request.user)], ignore_conflicts=True)
         form = RatingForm(study=self.study, initial={"token": item.token})
-        return self._render(request, item, form, done=len(rated), total=len(order))
+        return self._render(
+            request, item, form, done=len(rated), total=len(order), previous=self.previous(order, rated, item_pk)
+        )
+
+    def revisit(self, request, token, order, rated):
+        """An image this rater already rated, with their answers filled in, to change them."""
+        rating = (
+            Rating.objects.filter(item__study=self.study, item__token=token, rater=request.user)
+            .select_related("item")
+            .first()
+        )
+        if rating is None:
+            raise Http404("You have not rated this image yet.")
+        initial = {name: getattr(rating, name) for name in ("answer", "quality", "confidence", "comment")}
+        form = RatingForm(study=self.study, initial={**initial, "token": token})
+        previous = self.previous(order, rated, rating.item_id)
+        return self._render(request, rating.item, form, done=len(rated), total=len(order), previous=previous)
+
+    def previous(self, order, rated, item_pk=None):
+        """The token of the rated image before ``item_pk`` (None: the last one) in this rater's order, if changes
+        are allowed; None otherwise."""
+        if not self.study.allow_changes:
+            return None
+        before = order[: order.index(item_pk)] if item_pk is not None else order
+        earlier = [pk for pk in before if pk in rated]
+        return StudyItem.objects.get(pk=earlier[-1]).token if earlier else None
 
     def post(self, request, pk):
         form = RatingForm(request.POST, study=self.study)
@@ -190,10 +219,11 @@ class StudyRate(View):
             if not created and self.study.allow_changes:
                 for name, value in answers.items():
                     setattr(rating, name, value)
+                rating.revisions += 1
                 rating.save()
         return redirect("studies:study-rate", pk=pk)
 
-    def _render(self, request, item, form, *, done, total, status=200):
+    def _render(self, request, item, form, *, done, total, previous=None, status=200):
         context = {
             "study": self.study,
             "item": item,
@@ -201,6 +231,7 @@ class StudyRate(View):
             "done": done,
             "total": total,
             "percent": round(100 * done / total) if total else 0,
+            "previous": previous,
         }
         return render(request, "studies/study_rate.html", context, status=status)
 

@@ -171,7 +171,7 @@ def test_ratings_csv_round_trips_to_the_database_rows(study, researcher_client):
         assert row["image_sha256"] == rating.item.image.sha256
         assert row["profession"] == rating.rater.rater_profile.profession
         assert row["years_of_experience"] == rating.rater.rater_profile.years_of_experience
-        assert row["viewing_ms"] == 900 and row["study"] == "Turing test"
+        assert row["viewing_ms"] == 900 and row["study"] == "Turing test" and row["revisions"] == rating.revisions
         assert pd.Timestamp(row["submitted"]) == pd.Timestamp(rating.submitted)
 
 

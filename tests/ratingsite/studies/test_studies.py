@@ -262,3 +262,37 @@ def test_a_pool_larger_than_a_set_fails_clearly(client, image_sets, run_worker):
     assert job.status == Job.Status.FAILED
     assert job.error == "model 0 has 6 images at 64 x 64; 7 cannot be drawn from it."
     assert not StudyItem.objects.exists()
+
+
+def test_where_the_study_allows_it_a_rater_goes_back_and_changes_an_answer(study, client):
+    Study.objects.filter(pk=study.pk).update(allow_changes=True)
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    order = [StudyItem.objects.get(pk=pk).token for pk in study.order_for(rater)]
+    assert "Previous image" not in client.get(rate_url).content.decode()
+    for token in order[:2]:
+        client.post(rate_url, {"token": token, "answer": "real", "quality": 2})
+    page = client.get(rate_url).content.decode()
+    assert order[2] in page and f'href="?token={order[1]}"' in page
+    page = client.get(rate_url, {"token": order[0]}).content.decode()
+    assert 'name="answer" value="real" required checked' in page and 'name="quality" value="2" required checked' in page
+    assert "Previous image" not in page  # nothing before the first image
+    client.post(rate_url, {"token": order[0], "answer": "synthetic", "quality": 5})
+    changed = Rating.objects.get(item__token=order[0])
+    assert (changed.answer, changed.quality, changed.revisions) == ("synthetic", 5, 1)
+    assert order[2] in client.get(rate_url).content.decode()  # back to the next unrated image
+    assert client.get(rate_url, {"token": order[3]}).status_code == 404  # not rated yet: nothing to change
+
+
+def test_without_permission_to_change_there_is_no_way_back(study, client):
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    order = [StudyItem.objects.get(pk=pk).token for pk in study.order_for(rater)]
+    client.post(rate_url, {"token": order[0], "answer": "real", "quality": 2})
+    page = client.get(rate_url, {"token": order[0]}).content.decode()
+    assert order[1] in page and "Previous image" not in page
+    assert Rating.objects.get().revisions == 0
