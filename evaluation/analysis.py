@@ -350,8 +350,9 @@ def methods_paragraph(analysis, ratings, study_names=(), seeds=(), metric_versio
     if analysis.image_metrics:
         text.append(
             f"At image level, each of {len(analysis.image_metrics)} per-image metrics (standardised to z-scores) "
-            "was related to every quality score by a linear mixed model with a random intercept per rater, and "
-            "to the answer 'real' by a logistic GEE (exchangeable within rater); p-values are Holm-corrected."
+            "was related to every quality score by a linear mixed model with crossed random intercepts for rater "
+            "and image (t test on images - 2 degrees of freedom), and to the answer 'real' by a logistic GEE "
+            "clustered by image with raters as fixed effects; p-values are Holm-corrected across the metrics."
         )
     if metric_versions:
         versions = ", ".join(f"{name} {version}" for name, version in sorted(metric_versions.items()))
