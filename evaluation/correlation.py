@@ -778,6 +778,8 @@ def _logistic_model(z, called_real, rater_codes, image_codes, single_rater):
         # A rater who gave one answer throughout has an infinite fixed effect and no information on the slope.
         real_share = np.bincount(rater_codes, weights=called_real) / np.bincount(rater_codes)
         one_answer = (real_share == 0.0) | (real_share == 1.0)
+        if one_answer.all():
+            raise _FitFailed("every rater gave one answer throughout: no information on the slope")
         if one_answer.any():
             kept = ~one_answer[rater_codes]
             notes.append(f"{one_answer.sum()} rater(s) with one answer throughout left out")

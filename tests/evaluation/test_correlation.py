@@ -526,6 +526,14 @@ def test_a_rater_with_one_answer_throughout_is_left_out_of_the_gee():
     assert row.odds_ratio == pytest.approx(np.exp(gee.params[1]), rel=1e-8)
 
 
+def test_when_every_rater_gave_one_answer_throughout_the_gee_says_so():
+    ratings = crossed_study(seed=2, raters=3, log_odds_per_sd=0.5)
+    ratings["called_real"] = (ratings.rater == "rater0").astype(int)  # one rater always "real", the rest never
+    row = image_level_table(ratings, ["psnr_mean_db"]).iloc[0]
+    assert np.isnan(row.odds_ratio) and "every rater gave one answer throughout" in row.note
+    assert np.isfinite(row.mixed_slope)
+
+
 def test_images_rated_once_get_the_independence_working_correlation():
     ratings = crossed_study(seed=3, log_odds_per_sd=0.5).assign(item=lambda frame: np.arange(len(frame)))
     row = image_level_table(ratings, ["psnr_mean_db"]).iloc[0]
