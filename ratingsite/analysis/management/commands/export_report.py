@@ -2,16 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ratingsite.analysis.data import RATER_GROUPS
 from ratingsite.analysis.reports import HYPE_RESAMPLES, ReportError, StudyReport
+from ratingsite.core.lookup import by_id_or_name
 from ratingsite.studies.models import Study
-
-
-def study_argument(value):
-    """A study by id or by exact name."""
-    lookup = {"pk": int(value)} if value.isdigit() else {"name": value}
-    matches = list(Study.objects.filter(**lookup)[:2])
-    if len(matches) != 1:
-        raise CommandError(f"{'No' if not matches else 'More than one'} study is called {value!r}; give its id.")
-    return matches[0]
 
 
 class Command(BaseCommand):
@@ -29,7 +21,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, studies, out, raters, resamples, seed, **options):
         try:
-            report = StudyReport([study_argument(value) for value in studies], raters, resamples=resamples, seed=seed)
+            report = StudyReport(
+                [by_id_or_name(Study.objects.all(), value, "study") for value in studies],
+                raters,
+                resamples=resamples,
+                seed=seed,
+            )
         except ReportError as error:
             raise CommandError(str(error)) from error
         written = report.write(out)

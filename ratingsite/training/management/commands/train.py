@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from ratingsite.core.lookup import by_id_or_name
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.tracking import progress_bar
 from ratingsite.training import jobs
@@ -17,11 +18,7 @@ def number_list(number_type):
 
 def image_set_argument(value):
     """An image set by id or by exact name."""
-    lookup = {"pk": int(value)} if value.isdigit() else {"name": value}
-    matches = list(ImageSet.objects.filter(**lookup)[:2])
-    if len(matches) != 1:
-        raise CommandError(f"{'No' if not matches else 'More than one'} image set is called {value!r}; give its id.")
-    return matches[0]
+    return by_id_or_name(ImageSet.objects.all(), value, "image set")
 
 
 class Command(BaseCommand):
