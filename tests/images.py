@@ -20,3 +20,11 @@ def png_chunk_types(data):
         types.append(data[offset + 4 : offset + 8].decode())
         offset += 12 + length
     return types
+
+
+def hc18_folder(hc18_dir, folder, count):
+    """A new ``folder`` holding copies of the first ``count`` half-size HC18 images (sorted by name)."""
+    folder.mkdir()
+    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:count]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    return folder

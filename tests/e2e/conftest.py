@@ -7,6 +7,7 @@ from playwright.sync_api import sync_playwright
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.training import jobs as training_jobs
 from tests.e2e.browsing import CHROMIUM, CHROMIUM_FLAGS
+from tests.images import hc18_folder
 
 
 @pytest.fixture
@@ -28,10 +29,7 @@ def browser(monkeypatch):
 @pytest.fixture
 def grid_sets(hc18_dir, tmp_path, run_worker):
     """A tiny experiment grid (two subset sizes, one epoch) trained, generated and scored by the rq worker."""
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:20]:
-        (folder / path.name).write_bytes(path.read_bytes())
+    folder = hc18_folder(hc18_dir, tmp_path / "real", 20)
     real = import_image_set(folder, name="HC18 20").image_set
     grid = training_jobs.create_grid(
         name="tiny grid",

@@ -12,6 +12,7 @@ from PIL import Image
 
 from evaluation.cli import main
 from evaluation.registry import METRICS
+from tests.images import hc18_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIXEL_METRICS = "psnr,mutual_information,lbp,diversity"
@@ -20,10 +21,7 @@ PIXEL_METRICS = "psnr,mutual_information,lbp,diversity"
 @pytest.fixture
 def folders(tmp_path, hc18_dir):
     """12 real HC18 images (native size) and 6 synthetic images of mixed sizes and pixel formats."""
-    real = tmp_path / "real"
-    real.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:12]:
-        (real / path.name).write_bytes(path.read_bytes())
+    real = hc18_folder(hc18_dir, tmp_path / "real", 12)
     synthetic = tmp_path / "synthetic"
     synthetic.mkdir()
     rng = np.random.default_rng(0)

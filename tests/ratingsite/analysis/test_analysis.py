@@ -17,7 +17,7 @@ from ratingsite.imagesets.importing import import_image_set
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource
 from tests.factories import RaterFactory, ResearcherFactory
-from tests.images import png_bytes
+from tests.images import hc18_folder, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -93,10 +93,7 @@ def synthetic_set_ids(study):
 
 @pytest.fixture
 def sets(hc18_dir, tmp_path):
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:REAL_IMAGES]:
-        (folder / path.name).write_bytes(path.read_bytes())
+    folder = hc18_folder(hc18_dir, tmp_path / "real", REAL_IMAGES)
     real = import_image_set(folder, name="HC18 8").image_set
     synthetic_sets = []
     for index in range(SYNTHETIC_SETS):

@@ -13,6 +13,7 @@ from ratingsite.studies.jobs import display_png
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
 from tests.factories import PASSWORD, RaterFactory
 from tests.http import Browser
+from tests.images import hc18_folder
 
 RATERS = 20
 
@@ -53,10 +54,7 @@ def test_parallel_raters_lose_and_duplicate_nothing(live_server, six_image_study
 
 @pytest.fixture
 def six_image_study(tmp_path, hc18_dir):
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:6]:
-        (folder / path.name).write_bytes(path.read_bytes())
+    folder = hc18_folder(hc18_dir, tmp_path / "real", 6)
     image_set = import_image_set(folder, name="six").image_set
     study = Study.objects.create(name="concurrent", instructions="", display_size=128)
     for image in image_set.images.all():

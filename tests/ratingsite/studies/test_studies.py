@@ -22,17 +22,14 @@ from ratingsite.studies.models import (
     spread_sets,
 )
 from tests.factories import RaterFactory, ResearcherFactory
-from tests.images import png_bytes, png_chunk_types
+from tests.images import hc18_folder, png_bytes, png_chunk_types
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def image_sets(hc18_dir, tmp_path):
-    real_folder = tmp_path / "real"
-    real_folder.mkdir()
-    for path in sorted((hc18_dir / "training_set_half").glob("*.png"))[:12]:
-        (real_folder / path.name).write_bytes(path.read_bytes())
+    real_folder = hc18_folder(hc18_dir, tmp_path / "real", 12)
     real = import_image_set(real_folder, name="HC18 12").image_set
     synthetic_sets = []
     for index in range(2):
