@@ -28,6 +28,15 @@ HYPE_RESAMPLES = 1000
 SCATTER_PLOTS = 6
 TABLE_ROWS = 30
 STANDARD_PLOTS = ("accuracy", "confusion", "quality-histograms", "quality-grid")
+EXPORTS = {
+    "ratings.csv": "text/csv",
+    "images.csv": "text/csv",
+    "sets.csv": "text/csv",
+    "results.csv": "text/csv",
+    "results.json": "application/json",
+    "settings.json": "application/json",
+    "report.html": "text/html",
+}
 
 
 class ReportError(ValueError):
@@ -64,6 +73,7 @@ class StudyReport:
         )
         self.results = results_table(self.analysis)
         self.created = timezone.now()
+        self.drawn = {}
 
     @property
     def rater_group_label(self):
@@ -159,8 +169,15 @@ class StudyReport:
             names.append("quality-grid")
         return names
 
+    def plot_bytes(self, name, image_format, metric=None):
+        """A figure as PNG or SVG bytes, drawn once per report (the page, the HTML report and the zip share it)."""
+        key = (name, metric, image_format)
+        if key not in self.drawn:
+            self.drawn[key] = plots.figure_bytes(self.figure(name, metric), image_format)
+        return self.drawn[key]
+
     def inline_svg(self, name, metric=None):
-        svg = plots.figure_bytes(self.figure(name, metric), "svg").decode()
+        svg = self.plot_bytes(name, "svg", metric).decode()
         return mark_safe(svg[svg.index("<svg") :])
 
     def context(self):
@@ -211,24 +228,28 @@ class StudyReport:
     def html(self):
         return render_to_string("analysis/study_report.html", self.context())
 
+    def export(self, filename):
+        """One export file's bytes; ``filename`` is a key of ``EXPORTS``."""
+        producers = {
+            "ratings.csv": lambda: self.ratings.to_csv(index=False),
+            "images.csv": lambda: self.image_table.to_csv(index=False),
+            "sets.csv": lambda: self.analysis.tables["sets"].to_csv(index=False),
+            "results.csv": lambda: self.results.to_csv(index=False),
+            "results.json": lambda: self.results.to_json(orient="records", indent=1),
+            "settings.json": lambda: json.dumps(self.settings(), indent=1),
+            "report.html": self.html,
+        }
+        return producers[filename]().encode()
+
     def files(self):
         """``{relative path: bytes}``: every export, the HTML report and every plot as PNG and SVG."""
-        files = {
-            "ratings.csv": self.ratings.to_csv(index=False).encode(),
-            "images.csv": self.image_table.to_csv(index=False).encode(),
-            "sets.csv": self.analysis.tables["sets"].to_csv(index=False).encode(),
-            "results.csv": self.results.to_csv(index=False).encode(),
-            "results.json": self.results.to_json(orient="records", indent=1).encode(),
-            "settings.json": json.dumps(self.settings(), indent=1).encode(),
-            "report.html": self.html().encode(),
-        }
+        files = {filename: self.export(filename) for filename in EXPORTS}
         figures = [(name, None) for name in self.available_plots()]
         figures += [("scatter", metric) for metric in self.scatter_metrics()]
         for name, metric in figures:
-            figure = self.figure(name, metric)
             stem = name if metric is None else f"scatter-{slug(metric)}"
             for image_format in plots.FORMATS:
-                files[f"plots/{stem}.{image_format}"] = plots.figure_bytes(figure, image_format)
+                files[f"plots/{stem}.{image_format}"] = self.plot_bytes(name, image_format, metric)
         return files
 
     def settings(self):

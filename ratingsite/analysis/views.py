@@ -9,19 +9,11 @@ from django.views.generic import View
 from evaluation import plots
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.analysis.forms import AnalysisFilterForm
-from ratingsite.analysis.reports import ReportError, StudyReport
+from ratingsite.analysis.reports import EXPORTS, ReportError, StudyReport
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.studies.models import Rating, Study, StudySource
 
-EXPORTS = {
-    "ratings.csv": "text/csv",
-    "images.csv": "text/csv",
-    "sets.csv": "text/csv",
-    "results.csv": "text/csv",
-    "results.json": "application/json",
-    "report.html": "text/html",
-    "report.zip": "application/zip",
-}
+DOWNLOADS = {**EXPORTS, "report.zip": "application/zip"}
 # Short enough that an edited rater profession shows within a minute.
 REPORT_CACHE_SECONDS = 60
 
@@ -75,21 +67,21 @@ class StudyAnalysisPlot(StudyReportMixin, View):
         if image_format not in plots.FORMATS:
             raise Http404(f"Plots come as {', '.join(plots.FORMATS)}.")
         try:
-            figure = self.report().figure(name, request.GET.get("metric"))
+            content = self.report().plot_bytes(name, image_format, request.GET.get("metric"))
         except ReportError as error:
             raise Http404(str(error)) from error
-        return HttpResponse(plots.figure_bytes(figure, image_format), content_type=plots.FORMATS[image_format])
+        return HttpResponse(content, content_type=plots.FORMATS[image_format])
 
 
 class StudyAnalysisExport(StudyReportMixin, View):
     def get(self, request, pk, filename):
-        if filename not in EXPORTS:
+        if filename not in DOWNLOADS:
             raise Http404(f"No export called {filename}.")
         try:
             report = self.report()
         except ReportError as error:
             raise Http404(str(error)) from error
-        content = report.zip_bytes() if filename == "report.zip" else report.files()[filename]
-        response = HttpResponse(content, content_type=EXPORTS[filename])
+        content = report.zip_bytes() if filename == "report.zip" else report.export(filename)
+        response = HttpResponse(content, content_type=DOWNLOADS[filename])
         response["Content-Disposition"] = f'attachment; filename="study-{pk}-{report.rater_group}-{filename}"'
         return response
