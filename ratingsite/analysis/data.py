@@ -1,13 +1,12 @@
 """The frames `evaluation.analysis` works on, read from the database: ratings, set metrics, image metrics."""
 
-import numpy as np
 import pandas as pd
 from django.db.models import Count
-from PIL import Image as PILImage
 
 from evaluation.analysis import BOOKKEEPING_IMAGE_VALUES, BOOKKEEPING_SET_VALUES, COUNTED_SET_VALUES
 from evaluation.lbp import lbp_histograms
 from ratingsite.imagesets.models import ImageSet
+from ratingsite.metrics.jobs import load_derived
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
 from ratingsite.studies.models import Rating
 
@@ -145,6 +144,7 @@ def chosen_evaluations(studies):
             Evaluation.objects.filter(synthetic_set__in=synthetic_sets, size=study.resolution)
             .exclude(values={})
             .exclude(synthetic_set__in=list(chosen))
+            .select_related("synthetic_set")
             .order_by("-created")
         )
         found = {}
@@ -198,9 +198,13 @@ def image_metrics_frame(evaluations, images):
             ImageScore.objects.filter(evaluation=evaluation, image__in=images_of_set).values_list("image_id", "values")
         )
         real_mean = [element["rLBPv_percent"] for element in evaluation.tables.get("lbp_vector", [])]
-        pixels = [derived_pixels(image, evaluation.size) for image in images_of_set] if real_mean else []
-        histograms = lbp_histograms(np.stack(pixels)) if pixels else None
-        for index, image in enumerate(images_of_set):
+        histograms = {}
+        if real_mean:
+            loaded = load_derived(
+                [image.pk for image in images_of_set], evaluation.size, evaluation.synthetic_set.resize_mode
+            )
+            histograms = dict(zip(map(int, loaded.names), lbp_histograms(loaded.pixels), strict=True))
+        for image in images_of_set:
             if image.pk not in scores:
                 continue
             row = {"image": image.pk}
@@ -211,14 +215,9 @@ def image_metrics_frame(evaluations, images):
                     if column not in BOOKKEEPING_IMAGE_VALUES
                 }
             )
-            if histograms is not None:
+            if image.pk in histograms:
                 row.update(
-                    {f"lbp:V{code}": real_mean[code] - histograms[index, code] for code in range(len(real_mean))}
+                    {f"lbp:V{code}": real_mean[code] - histograms[image.pk][code] for code in range(len(real_mean))}
                 )
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def derived_pixels(image, size):
-    with image.derived.get(size=size).file.open("rb") as file:
-        return np.asarray(PILImage.open(file).convert("L"), dtype=np.uint8)

@@ -25,13 +25,17 @@ def reference_cache():
 
 def load_for_evaluation(image_set, size):
     """The set's derived images at ``size`` as an `evaluation.images.ImageSet` named by image id."""
-    derived = list(
-        DerivedImage.objects.filter(image__image_set=image_set, size=size)
-        .order_by("image_id")
-        .values_list("image_id", "file")
-    )
-    if not derived:
+    loaded = load_derived(image_set.images.all(), size, image_set.resize_mode)
+    if not len(loaded):
         raise ValueError(f"{image_set.name} has no {size} x {size} images to measure.")
+    return loaded
+
+
+def load_derived(images, size, resize_mode):
+    """The derived versions at ``size`` of ``images`` (a queryset), in image id order, as the metrics see them."""
+    derived = list(
+        DerivedImage.objects.filter(image__in=images, size=size).order_by("image_id").values_list("image_id", "file")
+    )
 
     def decoded():
         for _, name in derived:
@@ -40,7 +44,7 @@ def load_for_evaluation(image_set, size):
                 yield image
 
     return image_set_from_pil(
-        decoded(), size, names=[str(image_id) for image_id, _ in derived], resize_mode=image_set.resize_mode
+        decoded(), size, names=[str(image_id) for image_id, _ in derived], resize_mode=resize_mode
     )
 
 

@@ -10,7 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image as PILImage
 
+from evaluation.lbp import lbp_histograms
 from ratingsite.accounts.models import RaterProfile
 from ratingsite.analysis.data import rater_label
 from ratingsite.imagesets.importing import import_image_set
@@ -186,6 +188,9 @@ def test_per_image_table_holds_every_metric_and_the_mean_ratings(study, research
         else:
             assert row["psnr_mean_db"] == pytest.approx(score.values["psnr_mean_db"])
             assert np.isfinite(row["lbp:V0"]) and np.isfinite(row["lbp:V255"])
+            with item.image.derived.get(size=64).file.open("rb") as file:
+                histogram = lbp_histograms(np.asarray(PILImage.open(file).convert("L"))[None])[0]
+            assert row["lbp:V5"] == pytest.approx(100 / 256 - histogram[5])  # rLBPv_k minus the image's own
 
 
 def test_every_test_loads_from_csv_and_json_alike(study, researcher_client):
