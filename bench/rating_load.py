@@ -122,19 +122,17 @@ def main():
 
 
 def prepare_study(item_count):
-    from django.core.files.base import ContentFile
-
+    from ratingsite.core.storage import atomic_with_files
     from ratingsite.imagesets.importing import import_image_set
-    from ratingsite.studies.jobs import display_png
+    from ratingsite.studies.jobs import write_display_files
     from ratingsite.studies.models import Study, StudyItem
 
     image_set = import_image_set(HC18, name="HC18").image_set
     study = Study.objects.create(name="load", instructions="", display_size=320)
-    for image in image_set.images.all()[:item_count]:
-        item = StudyItem(study=study, image=image, is_real=True)
-        with image.derived.get(size=64).file.open("rb") as derived:
-            item.file.save(f"{item.token}.png", ContentFile(display_png(derived, 320)), save=False)
-        item.save()
+    items = [StudyItem(study=study, image=image, is_real=True) for image in image_set.images.all()[:item_count]]
+    with atomic_with_files() as save:
+        for item in write_display_files(study, items, save):
+            item.save()
     return study
 
 

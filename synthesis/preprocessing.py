@@ -26,6 +26,8 @@ functions, so real and synthetic images are never treated differently by acciden
 
 * `encode_png` writes an 8-bit grayscale PNG with no ancillary chunks (no text, time, gamma, physical
   size or ICC profile) at zlib level 6, so two images of the same size differ only in their pixels.
+  ``compress_level=0`` stores the pixels without compression: the file's size then depends on its
+  dimensions alone (the rating study's files, whose size must not tell real from synthetic).
 """
 
 import io
@@ -87,13 +89,13 @@ def resize_square(image, size, mode="stretch"):
     return image.resize((size, size), Image.Resampling.BILINEAR)
 
 
-def encode_png(image):
-    """Encode a mode-``L`` image as PNG bytes with no metadata chunks."""
+def encode_png(image, compress_level=PNG_COMPRESS_LEVEL):
+    """Encode a mode-``L`` image as PNG bytes with no metadata chunks, at zlib ``compress_level`` (0-9)."""
     if image.mode != "L":
         raise ValueError(f"encode_png writes 8-bit gray (mode L) images, not mode {image.mode!r}")
     bare = Image.frombytes("L", image.size, image.tobytes())
     buffer = io.BytesIO()
-    bare.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    bare.save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 

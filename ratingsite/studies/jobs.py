@@ -3,6 +3,7 @@
 import io
 import random
 
+from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 
 from ratingsite.core.storage import atomic_with_files
@@ -37,11 +38,37 @@ def draw_pool(study):
 def display_png(derived_file, display_size):
     """The file raters see: the derived image scaled to ``display_size`` by bicubic resampling, one encoder.
 
-    Every image, real or synthetic, goes through exactly this, so files differ only in their pixels.
+    Every image, real or synthetic, goes through exactly this, so files differ only in their pixels. They
+    are stored without compression: a compressed file's size follows its content (noise-like synthetic
+    images compress worse than real ones), so the size alone, which any browser shows, told the truth.
     """
     with PILImage.open(derived_file) as image:
         shown = image.convert("L").resize((display_size, display_size), PILImage.Resampling.BICUBIC)
-    return encode_png(shown)
+    return encode_png(shown, compress_level=0)
+
+
+def write_display_files(study, items, save):
+    """Make each item's file (named by its token) and open the study if all files are of one size.
+
+    Refuses, with a message for the job, a study whose files differ in size: ``Content-Length`` would
+    then tell real from synthetic.
+    """
+    derived = DerivedImage.objects.filter(image_id__in=[item.image_id for item in items], size=study.resolution)
+    files = {image.image_id: image.file for image in derived}
+    sizes = set()
+    for item in items:
+        with files[item.image_id].open("rb") as source:
+            data = display_png(io.BytesIO(source.read()), study.display_size)
+        item.file = save(f"studies/{study.pk}/{item.token}.png", data)
+        sizes.add(len(data))
+        yield item
+    if len(sizes) > 1:
+        raise ValueError(
+            f"The study's files are {min(sizes)} to {max(sizes)} bytes: their size would tell real from synthetic "
+            "images, so the study is not opened."
+        )
+    study.file_bytes = sizes.pop() if sizes else None
+    Study.objects.filter(pk=study.pk).update(file_bytes=study.file_bytes)
 
 
 @tracked
@@ -50,19 +77,42 @@ def prepare_study(progress, *, study_pk):
     drawn = draw_pool(study)
     with atomic_with_files() as save:
         study.items.all().delete()
-        for index, (derived, is_real) in enumerate(drawn, start=1):
-            item = StudyItem(study=study, image_id=derived.image_id, is_real=is_real)
-            with derived.file.open("rb") as source:
-                item.file = save(
-                    f"studies/{study.pk}/{item.token}.png", display_png(io.BytesIO(source.read()), study.display_size)
-                )
+        items = [StudyItem(study=study, image_id=derived.image_id, is_real=is_real) for derived, is_real in drawn]
+        for index, item in enumerate(write_display_files(study, items, save), start=1):
             item.save()
-            progress(index, len(drawn), f"Prepared {index} of {len(drawn)} images.")
+            progress(index, len(items), f"Prepared {index} of {len(items)} images.")
     real = sum(1 for _, is_real in drawn if is_real)
-    return Outcome(f"Prepared {len(drawn)} images ({real} real, {len(drawn) - real} synthetic).", {"study": study.pk})
+    return Outcome(
+        f"Prepared {len(drawn)} images ({real} real, {len(drawn) - real} synthetic), {study.file_bytes} bytes each.",
+        {"study": study.pk},
+    )
+
+
+@tracked
+def rewrite_study_files(progress, *, study_pk):
+    """Make the files of a study prepared before they were all one size again, under the same tokens.
+
+    The items, their tokens, orders and ratings stay as they are; only the bytes of each file change.
+    """
+    study = Study.objects.get(pk=study_pk)
+    items = list(study.items.all())
+    old_files = [item.file.name for item in items]
+    with atomic_with_files() as save:
+        for index, item in enumerate(write_display_files(study, items, save), start=1):
+            StudyItem.objects.filter(pk=item.pk).update(file=item.file.name)
+            progress(index, len(items), f"Rewrote {index} of {len(items)} files.")
+    for name in old_files:
+        default_storage.delete(name)
+    return Outcome(f"Rewrote {len(items)} files, {study.file_bytes} bytes each.", {"study": study.pk})
 
 
 def enqueue_preparation(study, created_by=None):
     study.job = Job.enqueue(prepare_study, {"study_pk": study.pk}, kind=STUDY_JOB_KIND, created_by=created_by)
+    Study.objects.filter(pk=study.pk).update(job=study.job)
+    return study.job
+
+
+def enqueue_rewrite(study, created_by=None):
+    study.job = Job.enqueue(rewrite_study_files, {"study_pk": study.pk}, kind=STUDY_JOB_KIND, created_by=created_by)
     Study.objects.filter(pk=study.pk).update(job=study.job)
     return study.job

@@ -6,10 +6,11 @@
 * Its pool is drawn from `StudySource` rows (an image set and how many of its images), with the seed;
   each drawn image becomes a `StudyItem`. An item is known to raters only by an opaque random token, and
   the file they see is made for the study: the image's derived version at the study's resolution, scaled
-  to the display size by one method and written by the one PNG encoder, so real and synthetic files
-  differ only in their pixels.
+  to the display size by one method and written by the one PNG encoder without compression, so real and
+  synthetic files differ only in their pixels and all have the same number of bytes; a study opens to
+  raters only when they do (`Study.file_bytes`).
 * A `Participation` makes a user a rater of a study (consent time included); each rater sees the items
-  in an order shuffled with (study seed, rater), avoiding two images of the same set in a row.
+  in a uniform shuffle seeded by (study seed, rater), drawn at consent and kept.
 * A `Rating` is one rater's answer for one item, at most one per (rater, item), with the server time from
   showing the image to the answer and the viewing time the browser measured. Where a study lets raters
   change answers, a change overwrites the answer, counts a revision and moves the submission time. A
@@ -18,7 +19,6 @@
 
 import random
 import secrets
-from collections import Counter
 
 from django.conf import settings
 from django.db import models
@@ -59,10 +59,19 @@ class Study(Authored):
         default=0.5, help_text="The intended share of real images, checked against the pool drawn."
     )
     seed = models.IntegerField(default=0)
-    ask_confidence = models.BooleanField(default=False)
+    ask_confidence = models.BooleanField(
+        default=True, help_text="Confidence 1-5 with each answer: it makes the ROC curve and the MRMC analysis."
+    )
     ask_comment = models.BooleanField(default=False)
     allow_changes = models.BooleanField(default=False, help_text="Raters may go back and change an answer.")
     quality_anchors = models.JSONField(default=default_quality_anchors, help_text="What each quality score means.")
+    file_bytes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The size every one of the study's files has; empty while they are not all one size, and then "
+        "raters cannot open the study.",
+    )
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     raters = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Participation", related_name="studies")
 
@@ -76,41 +85,20 @@ class Study(Authored):
         return reverse("studies:study-detail", kwargs={"pk": self.pk})
 
     @property
-    def is_ready(self):
-        return self.items.exists()
+    def is_open(self):
+        """Raters may rate: the files are made, and all of one size (so `Content-Length` tells nothing)."""
+        return self.file_bytes is not None
 
     def order_for(self, rater):
-        """The items in this rater's order: seeded by (study seed, rater), no two of one set in a row where possible."""
-        items = list(self.items.order_by("pk").values_list("pk", "image__image_set_id"))
+        """The items' primary keys in this rater's order: a uniform shuffle seeded by (study seed, rater).
+
+        The shuffle looks at nothing but the items' ids. Any rule that looks at an image's set looks at its
+        kind: all real images come from one set, so a rule keeping two images of one set apart meant a real
+        image was never followed by another real one, and a rater sure of one image knew the next.
+        """
+        items = list(self.items.order_by("pk").values_list("pk", flat=True))
         random.Random(f"{self.seed}:{rater.pk}").shuffle(items)
-        return [pk for pk, _ in spread_sets(items)]
-
-
-def spread_sets(items):
-    """Reorder ``(pk, set id)`` pairs as little as needed so that no two neighbours share a set, if possible.
-
-    Walks the shuffled list and takes the first item that keeps the rest arrangeable: of the ``r`` items
-    left after it, no set may hold more than ``ceil(r / 2)``, and its own set (which then comes next to
-    them) no more than ``floor(r / 2)``. When no arrangement exists, it takes an item of the largest set
-    left, which spreads that set as thinly as possible.
-    """
-    remaining = Counter(set_id for _, set_id in items)
-    ordered, previous = [], None
-    while items:
-        left = len(items) - 1
-
-        def arrangeable(set_id):
-            counts = remaining.copy()
-            counts[set_id] -= 1
-            return max(counts.values()) <= (left + 1) // 2 and counts[set_id] <= left // 2
-
-        candidates = [index for index, (_, set_id) in enumerate(items) if set_id != previous]
-        fallback = max(candidates, key=lambda i: (remaining[items[i][1]], -i)) if candidates else 0
-        index = next((i for i in candidates if arrangeable(items[i][1])), fallback)
-        pk, previous = items.pop(index)
-        remaining[previous] -= 1
-        ordered.append((pk, previous))
-    return ordered
+        return items
 
 
 class StudySource(models.Model):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.StudyCreate.as_view(), name="study-create"),
     path("<int:pk>/", views.StudyDetail.as_view(), name="study-detail"),
     path("<int:pk>/invite/", views.RaterInvite.as_view(), name="rater-invite"),
+    path("<int:pk>/files/", views.StudyFilesRewrite.as_view(), name="study-files-rewrite"),
     path("<int:pk>/start/", views.StudyStart.as_view(), name="study-start"),
     path("<int:pk>/rate/", views.StudyRate.as_view(), name="study-rate"),
     path("images/<str:token>.png", views.StudyItemImage.as_view(), name="studyitem-image"),

@@ -12,7 +12,7 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
 from ratingsite.studies import jobs
-from ratingsite.studies.blinding import file_size_auc
+from ratingsite.studies.blinding import file_size_auc, order_check
 from ratingsite.studies.forms import (
     RaterInviteForm,
     RatingForm,
@@ -74,6 +74,7 @@ class StudyDetail(ResearcherRequiredMixin, DetailView):
         items = study.items.count()
         real = study.items.filter(is_real=True).count()
         auc = file_size_auc(study)
+        file_sizes = sorted({item.file.size for item in study.items.all()})
         context.update(
             items=items,
             real_share=real / items if items else None,
@@ -83,6 +84,8 @@ class StudyDetail(ResearcherRequiredMixin, DetailView):
             ],
             file_size_auc=auc,
             leakage_warning=auc is not None and abs(auc - 0.5) > LEAKAGE_WARNING_DISTANCE,
+            file_sizes=file_sizes,
+            order_check=order_check(study),
             invite_form=RaterInviteForm(),
         )
         return context
@@ -121,10 +124,29 @@ class RaterInvite(ResearcherRequiredMixin, View):
         return redirect(study)
 
 
+class StudyFilesRewrite(ResearcherRequiredMixin, View):
+    """Queue the rewriting of a study's files at one size (studies prepared before files were stored
+    uncompressed), under the same tokens: items, orders and ratings stay."""
+
+    def post(self, request, pk):
+        study = get_object_or_404(Study, pk=pk)
+        if study.job is not None and study.job.is_active:
+            messages.error(request, "The study's files are being made; wait for that job to end.")
+        else:
+            jobs.enqueue_rewrite(study, created_by=request.user)
+            messages.success(request, "Rewriting the study's files at one size.")
+        return redirect(study)
+
+
 def participation_or_404(request, study_pk):
     return get_object_or_404(
         Participation.objects.select_related("study", "rater"), study_id=study_pk, rater=request.user
     )
+
+
+def closed(request, study):
+    """The page raters get while a study is not open (its files not made, or not all of one size)."""
+    return render(request, "studies/study_closed.html", {"study": study}, status=409)
 
 
 class StudyStart(View):
@@ -132,12 +154,16 @@ class StudyStart(View):
 
     def get(self, request, pk):
         participation = participation_or_404(request, pk)
+        if not participation.study.is_open:
+            return closed(request, participation.study)
         return render(
             request, "studies/study_start.html", {"study": participation.study, "participation": participation}
         )
 
     def post(self, request, pk):
         participation = participation_or_404(request, pk)
+        if not participation.study.is_open:
+            return closed(request, participation.study)
         if participation.consented is None:
             Participation.objects.filter(pk=participation.pk, consented__isnull=True).update(consented=timezone.now())
         # The rater's order is drawn once, here, so that the first rating page costs no more than the rest.
@@ -151,6 +177,8 @@ class StudyRate(View):
     def dispatch(self, request, pk):
         self.participation = participation_or_404(request, pk)
         self.study = self.participation.study
+        if not self.study.is_open:
+            return closed(request, self.study)
         if self.participation.consented is None:
             return redirect("studies:study-start", pk=pk)
         return super().dispatch(request, pk)
@@ -245,7 +273,7 @@ class StudyItemImage(View):
         allowed = Participation.objects.filter(study=item.study, rater=request.user).exists() or is_researcher(
             request.user
         )
-        if not allowed:
+        if not allowed or not (item.study.is_open or is_researcher(request.user)):
             raise Http404("No such image.")
         with item.file.open("rb") as file:
             response = HttpResponse(file.read(), content_type="image/png")

@@ -3,15 +3,18 @@
 import io
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from django.urls import reverse
 from PIL import Image as PILImage
+from statsmodels.sandbox.stats.runs import runstest_1samp
 
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
-from ratingsite.studies.blinding import file_size_auc
+from ratingsite.studies import jobs
+from ratingsite.studies.blinding import file_size_auc, order_check
 from ratingsite.studies.models import (
     Participation,
     Rating,
@@ -19,8 +22,8 @@ from ratingsite.studies.models import (
     Study,
     StudyItem,
     StudySource,
-    spread_sets,
 )
+from synthesis.preprocessing import encode_png
 from tests.factories import RaterFactory, ResearcherFactory
 from tests.images import hc18_folder, png_bytes, png_chunk_types
 
@@ -97,7 +100,7 @@ def test_pool_is_drawn_with_the_seed_and_files_are_made_for_the_study(study, ima
     assert len({item.token for item in items}) == 12
     for item in items:
         data = item.file.open("rb").read()
-        assert png_chunk_types(data) == ["IHDR", "IDAT", "IEND"]
+        assert set(png_chunk_types(data)) == {"IHDR", "IDAT", "IEND"}  # no metadata chunks
         assert PILImage.open(io.BytesIO(data)).size == (256, 256)
         assert item.file.name == f"studies/{study.pk}/{item.token}.png"
     again = Study.objects.create(name="again", instructions="", seed=7)
@@ -108,27 +111,66 @@ def test_pool_is_drawn_with_the_seed_and_files_are_made_for_the_study(study, ima
     assert sorted(d.image_id for d, _ in draw_pool(again)) == sorted(item.image_id for item in items)
 
 
-def test_rater_order_is_reproducible_and_avoids_neighbours_from_one_set(study):
+def test_rater_order_is_a_reproducible_shuffle_of_the_items(study):
     first, second = RaterFactory(), RaterFactory()
     order = study.order_for(first)
     assert order == study.order_for(first)
     assert order != study.order_for(second)
     assert sorted(order) == sorted(study.items.values_list("pk", flat=True))
-    sets = dict(study.items.values_list("pk", "image__image_set_id"))
-    assert all(sets[a] != sets[b] for a, b in zip(order, order[1:], strict=False))
+    expected = sorted(study.items.values_list("pk", flat=True))
+    random.Random(f"{study.seed}:{first.pk}").shuffle(expected)
+    assert order == expected  # nothing but the ids decides the order
 
 
-@pytest.mark.parametrize("seed", range(200))
-def test_spreading_sets_never_puts_neighbours_from_one_set_when_that_is_possible(seed):
-    rng = random.Random(seed)
-    sizes = [rng.randint(1, 8) for _ in range(rng.randint(2, 5))]
-    items = [(f"{set_id}-{n}", set_id) for set_id, size in enumerate(sizes) for n in range(size)]
-    rng.shuffle(items)
-    ordered = spread_sets(list(items))
-    assert sorted(ordered) == sorted(items)
-    neighbours_alike = sum(a[1] == b[1] for a, b in zip(ordered, ordered[1:], strict=False))
-    total, largest = len(items), max(sizes)
-    assert neighbours_alike == max(0, largest - (total - largest) - 1)
+def rate_everything_through_the_pages(client, study, rater):
+    """Join, consent and rate every image as the pages offer them; the truth of each image in the order shown."""
+    Participation.objects.create(study=study, rater=rater)
+    client.force_login(rater)
+    client.post(reverse("studies:study-start", args=[study.pk]))
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    is_real = dict(study.items.values_list("token", "is_real"))
+    shown = []
+    while match := re.search(r"/studies/images/([\w-]+)\.png", client.get(rate_url).content.decode()):
+        shown.append(is_real[match.group(1)])
+        client.post(rate_url, {"token": match.group(1), "answer": "real", "quality": 3})
+    return shown
+
+
+def test_over_a_whole_study_the_order_a_rater_sees_does_not_tell_real_from_synthetic(study, client):
+    """Balanced study, 40 raters, through the rating pages. Under a uniform shuffle of N items with R real,
+    P(next real | this real) = (R - 1) / (N - 1); the old rule (no two of one set in a row) gave 0.000 when
+    all real images came from one set. Each rater's truth sequence also passes a Wald-Wolfowitz runs test
+    (statsmodels' `runstest_1samp`) about as often as chance allows."""
+    truths = np.array([rate_everything_through_the_pages(client, study, RaterFactory()) for _ in range(40)])
+    assert truths.shape == (40, 12)
+    real, total = int(truths[0].sum()), truths.shape[1]
+    after_real = truths[:, :-1] == 1
+    pairs = int(after_real.sum())
+    share = (after_real & (truths[:, 1:] == 1)).sum() / pairs
+    expected = (real - 1) / (total - 1)
+    standard_error = np.sqrt(expected * (1 - expected) / pairs)
+    assert abs(share - expected) < 3 * standard_error, (share, expected, standard_error)
+    p_values = [runstest_1samp(sequence, cutoff=0.5, correction=True)[1] for sequence in truths]
+    significant = sum(p < 0.05 for p in p_values)
+    # Binomial(40, 0.05) exceeds 7 with probability < 0.001.
+    assert significant <= 7, significant
+    check = order_check(study)
+    assert check.raters == 40 and not check.leaks
+    assert check.shuffled == pytest.approx(expected)
+    assert check.observed == pytest.approx(share)
+
+
+def test_the_blinding_panel_shows_an_order_that_leaks(study, client):
+    is_real = dict(study.items.values_list("pk", "is_real"))
+    alternating = sorted(is_real, key=lambda pk: is_real[pk])
+    real, synthetic = alternating[len(alternating) // 2 :], alternating[: len(alternating) // 2]
+    leaky = [pk for pair in zip(real, synthetic, strict=True) for pk in pair]
+    for _ in range(5):
+        Participation.objects.create(study=study, rater=RaterFactory(), order=leaky)
+    check = order_check(study)
+    assert check.observed == 0 and check.leaks
+    page = client.get(study.get_absolute_url()).content.decode()
+    assert "real after real 0.000 over 5 raters" in page and "the order leaks the answer" in page
 
 
 def test_a_rater_rates_resumes_and_finishes(study, client):
@@ -212,11 +254,9 @@ def test_blinding_files_headers_and_page_do_not_tell_real_from_synthetic(study, 
         data = response.content
         image = PILImage.open(io.BytesIO(data))
         assert (image.format, image.mode, image.size) == ("PNG", "L", (256, 256))
-        assert png_chunk_types(data) == ["IHDR", "IDAT", "IEND"]
+        assert set(png_chunk_types(data)) == {"IHDR", "IDAT", "IEND"}  # no metadata chunks
         assert "ETag" not in response and "Last-Modified" not in response
-        headers.setdefault(item.is_real, set()).add(
-            tuple(sorted((key, value) for key, value in response.items() if key != "Content-Length"))
-        )
+        headers.setdefault(item.is_real, set()).add(tuple(sorted(response.items())))
     assert headers[True] == headers[False] and len(headers[True]) == 1
 
     def page_for(item):
@@ -232,13 +272,73 @@ def test_blinding_files_headers_and_page_do_not_tell_real_from_synthetic(study, 
     assert page_for(real_item) == page_for(synthetic_item)
 
 
-def test_researcher_page_reports_file_size_leakage(study, client):
-    auc = file_size_auc(study)
-    assert 0 <= auc <= 1
+def test_every_study_file_has_the_same_number_of_bytes(study, client):
+    """Noise images compress far worse than ultrasound: compressed, file size alone separated them with an
+    AUC far from 0.5. Uncompressed, a 256 x 256 gray PNG is 65,882 bytes whatever its pixels."""
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    lengths = {
+        int(client.get(reverse("studies:studyitem-image", args=[item.token]))["Content-Length"])
+        for item in study.items.all()
+    }
+    assert lengths == {study.file_bytes} == {65882}
+    assert file_size_auc(study) == 0.5
+    client.force_login(study.created_by)
     page = client.get(study.get_absolute_url()).content.decode()
-    assert f"AUC {auc:.2f}" in page
-    # Noise images compress far worse than ultrasound, so file size gives them away here: the warning shows.
-    assert auc < 0.35 and "leaks the answer" in page
+    assert "every file is 65882 bytes" in page and "0.50 (0.5: file size tells nothing)" in page
+
+
+def test_a_study_whose_files_differ_in_size_is_not_opened(client, image_sets, run_worker, monkeypatch):
+    real, synthetic_sets = image_sets
+    client.force_login(ResearcherFactory())
+    monkeypatch.setattr(
+        jobs, "display_png", lambda file, size: encode_png(PILImage.open(file).convert("L").resize((size, size)))
+    )
+    create_study(client, real, synthetic_sets)
+    run_worker()
+    study = Study.objects.get()
+    job = Job.objects.get(pk=study.job_id)
+    assert job.status == Job.Status.FAILED
+    assert re.fullmatch(
+        r"The study's files are \d+ to \d+ bytes: their size would tell real from synthetic images, so the study "
+        r"is not opened\.",
+        job.error,
+    )
+    assert not StudyItem.objects.exists() and study.file_bytes is None
+
+
+def test_an_old_study_with_files_of_many_sizes_is_closed_until_its_files_are_rewritten(study, client, run_worker):
+    rater = RaterFactory()
+    Participation.objects.create(
+        study=study, rater=rater, consented="2026-01-01T00:00:00Z", order=study.order_for(rater)
+    )
+    first = StudyItem.objects.get(pk=study.order_for(rater)[0])
+    Rating.objects.create(item=first, rater=rater, answer="real", quality=4, shown="2026-01-01T00:00:00Z")
+    for item in study.items.all():  # as studies were prepared before: compressed files
+        path = Path(item.file.path)
+        path.write_bytes(encode_png(PILImage.open(io.BytesIO(path.read_bytes()))))
+    Study.objects.filter(pk=study.pk).update(file_bytes=None)
+    tokens = dict(study.items.values_list("pk", "token"))
+    researcher = study.created_by
+    client.force_login(rater)
+    for url in (reverse("studies:study-start", args=[study.pk]), reverse("studies:study-rate", args=[study.pk])):
+        response = client.get(url)
+        assert response.status_code == 409 and "not open yet" in response.content.decode()
+    assert client.get(reverse("studies:studyitem-image", args=[first.token])).status_code == 404
+    client.force_login(researcher)
+    page = client.get(study.get_absolute_url()).content.decode()
+    assert "so their size would tell real from synthetic" in page and "Rewrite the files at one size" in page
+    client.post(reverse("studies:study-files-rewrite", args=[study.pk]))
+    run_worker()
+    study.refresh_from_db()
+    assert study.file_bytes == 65882 and study.job.status == Job.Status.FINISHED
+    assert dict(study.items.values_list("pk", "token")) == tokens
+    assert Rating.objects.get().item == first and Participation.objects.get().order == study.order_for(rater)
+    assert {item.file.size for item in study.items.all()} == {65882}
+    client.force_login(rater)
+    page = client.get(reverse("studies:study-rate", args=[study.pk])).content.decode()
+    assert tokens[study.order_for(rater)[1]] in page
 
 
 def test_outsiders_see_nothing_of_a_study(study, client):
