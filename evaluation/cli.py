@@ -5,6 +5,9 @@ Both folders are read recursively, converted to 8-bit gray and resized to ``--si
 as the strings "inf", "-inf", "nan", since JSON has no such numbers); ``--per-image CSV`` writes one row
 per synthetic image. Progress bars go to stderr. Bad input exits with status 2 and one line on stderr.
 ``python -m evaluation metrics`` lists the registry.
+``python -m evaluation mrmc RATINGS.csv`` is the Obuchowski-Rockette MRMC ROC analysis with Hillis' degrees
+of freedom of a fully crossed ratings CSV (`evaluation.mrmc`; columns reader, case, truth, score, modality).
+``python -m evaluation mrmc-power RATINGS.csv --effect 0.05`` plans a study from a pilot (`evaluation.mrmc_power`).
 """
 
 import argparse
@@ -14,8 +17,10 @@ import sys
 
 import numpy as np
 
+from evaluation import mrmc_power
 from evaluation.images import EvaluationInputError, load_image_folder
 from evaluation.inception import FeatureExtractorUnavailable
+from evaluation.mrmc import COVARIANCES, MRMCInputError, or_hillis, read_ratings, result_table
 from evaluation.reference_cache import ReferenceCache, default_cache_folder
 from evaluation.registry import METRICS, compute_metrics, per_image_table, resolve_metric_names
 from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES
@@ -52,6 +57,12 @@ def build_parser():
     )
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
     commands.add_parser("metrics", help="list the registered metrics")
+    mrmc = commands.add_parser("mrmc", help="OR-Hillis MRMC ROC analysis of a ratings CSV")
+    mrmc.add_argument("ratings", help="CSV with columns reader, case, truth (1/0), score and optionally modality")
+    mrmc.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    mrmc.add_argument("--covariance", default="jackknife", choices=COVARIANCES, help="AUC covariance over cases")
+    mrmc.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
+    mrmc_power.add_command(commands)
     return parser
 
 
@@ -61,6 +72,10 @@ def main(argv=None):
         for name, spec in METRICS.items():
             print(f"{name:<20}{spec.version:<34}{spec.description}")
         return 0
+    if arguments.command == "mrmc":
+        return mrmc(arguments)
+    if arguments.command == "mrmc-power":
+        return mrmc_power.run_command(arguments)
     try:
         return compare(arguments)
     except (EvaluationInputError, FeatureExtractorUnavailable) as error:
@@ -114,6 +129,16 @@ def compare(arguments):
         for name, result in results.items():
             for value_name, value in result.values.items():
                 print(f"{name:<20}{value_name:<22}{value:>14.6g}")
+    return 0
+
+
+def mrmc(arguments):
+    try:
+        result = or_hillis(read_ratings(arguments.ratings), covariance=arguments.covariance, alpha=arguments.alpha)
+    except MRMCInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(_finite_json(result), indent=2) if arguments.json else result_table(result))
     return 0
 
 
