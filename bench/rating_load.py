@@ -204,6 +204,7 @@ def run_load(base_url, study_pk, raters, seconds, think_seconds):
                     "token": token.group(1),
                     "answer": "real",
                     "quality": 3,
+                    "confidence": 4,
                 }
                 began = time.perf_counter()
                 try:

@@ -59,8 +59,16 @@ Statistics of rating studies (one module each, on a long ratings frame: one row 
 * `evaluation.agreement`: Cohen's and weighted kappa, Fleiss' kappa, ICC(2,1);
 * `evaluation.quality`: quality summaries with t CIs, real against synthetic by Mann-Whitney U;
 * `evaluation.hype`: the HYPE-infinity error rate with a two-way bootstrap over raters and images;
+* `evaluation.roc`: empirical ROC curve and AUC, DeLong's covariance of correlated AUCs;
+* `evaluation.mrmc`: the Obuchowski-Rockette MRMC analysis with Hillis' degrees of freedom (OR-Hillis),
+  random or fixed readers, one modality or comparisons (``python -m evaluation mrmc``);
+* `evaluation.mrmc_power`: power and readers x cases from a pilot's OR variance components
+  (``python -m evaluation mrmc-power``); `evaluation.roe_metz` simulates Roe-Metz reader studies;
+* `evaluation.study_roc`: ROC and MRMC of a rating study: per rater, reader-averaged, per synthetic set
+  and training setting, conditions of pooled studies, planning;
 * `evaluation.correlation`: metrics against ratings, at set level (OLS, Pearson, Spearman, log fit, Holm)
   and at image level (random-intercept mixed model, logistic GEE);
 * `evaluation.analysis`: all of the above on one study, as tables and one tidy results table;
-* `evaluation.plots`: forest plot, confusion matrix, quality histograms, grid heat map, metric scatter.
+* `evaluation.plots`: forest plots, confusion matrix, ROC curves, quality histograms, grid heat map, metric
+  scatter.
 """

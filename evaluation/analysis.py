@@ -10,8 +10,8 @@ Inputs (pandas DataFrames; extra columns are ignored):
   LBP element ``V_k``, ...); the set's mean quality comes from the ratings.
 * ``images``: one row per synthetic image, ``item`` and one column per per-image metric value.
 
-`analyse` runs every test of `evaluation.turing`, `evaluation.agreement`, `evaluation.quality`,
-`evaluation.hype` and `evaluation.correlation` on them, each with its N. `results_table` flattens every
+`analyse` runs every test of `evaluation.turing`, `evaluation.study_roc` (ROC and MRMC), `evaluation.agreement`,
+`evaluation.quality`, `evaluation.hype` and `evaluation.correlation` on them, each with its N. `results_table` flattens every
 estimate into one tidy table (one row per estimate: section, group, statistic, estimate, 95% CI, p, Holm
 p, N, note) for CSV and JSON; `methods_paragraph` writes the methods in words for a report.
 """
@@ -22,9 +22,10 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from evaluation import correlation
+from evaluation import correlation, study_roc
 from evaluation.agreement import fleiss_kappa, icc, pairwise_kappa
 from evaluation.hype import hype_infinity
+from evaluation.mrmc import VARIANCE_COMPONENTS
 from evaluation.quality import quality_by_kind, quality_summary
 from evaluation.turing import confusion_matrix, require_columns, turing_table
 
@@ -65,6 +66,10 @@ def analyse(ratings, sets=None, images=None, resamples=1000, seed=0):
     tables["turing_by_rater"] = turing_table(ratings, "rater")
     tables["turing_by_profession"] = turing_table(ratings, "profession")
     tables["confusion"] = confusion_matrix(ratings)
+    tables["roc_by_rater"] = study_roc.roc_by_rater(ratings)
+    summaries["mrmc"] = study_roc.reader_averaged(ratings)
+    tables["mrmc_by_set"] = study_roc.by_group(ratings, ["set"])
+    summaries["mrmc_conditions"] = study_roc.condition_comparison(ratings)
     tables["kappa_answer"] = pairwise_kappa(ratings, "answer")
     tables["kappa_quality"] = pairwise_kappa(ratings, "quality", weights="quadratic", categories=QUALITY_SCORES)
     summaries["fleiss_answer"] = fleiss_kappa(ratings, "answer")
@@ -78,6 +83,7 @@ def analyse(ratings, sets=None, images=None, resamples=1000, seed=0):
     if settings:
         # Sets without a setting (an upload has no training-subset size) keep a group of their own.
         tables["quality_by_setting"] = quality_summary(synthetic, settings)
+        tables["mrmc_by_setting"] = study_roc.by_group(ratings, settings)
 
     set_table = set_means(synthetic, settings)
     if sets is not None and len(sets):
@@ -167,6 +173,32 @@ SET_LEVEL_ESTIMATES = (
     ),
     Estimate("log fit a (y = a ln x + b)", "log_a", p="log_p", n="n", optional=True),
 )
+ROC_RATER_ESTIMATES = (Estimate("AUC (DeLong 95% CI)", "auc", "low", "high", n="n_images", note="note"),)
+MRMC_ESTIMATES = (
+    Estimate(
+        "AUC, random readers and cases (OR-Hillis)",
+        "auc",
+        "rrrc_low",
+        "rrrc_high",
+        p="rrrc_p_vs_half",
+        n="n_cases",
+        note="note",
+    ),
+    Estimate("SE, random readers and cases", "rrrc_se", n="n_cases"),
+    Estimate("df (Hillis), random readers and cases", "rrrc_df", n="n_readers"),
+    Estimate("AUC, these readers only (FRRC)", "auc", "frrc_low", "frrc_high", n="n_cases"),
+)
+MRMC_GROUP_ESTIMATES = (
+    Estimate(
+        "AUC, random readers and cases (OR-Hillis)", "auc", "low", "high", p="p_vs_half", n="n_images", note="note"
+    ),
+)
+MRMC_COMPARISON_ESTIMATES = (
+    Estimate(
+        "AUC difference, random readers and cases", "difference", "rrrc_low", "rrrc_high", p="rrrc_p", n="n_cases"
+    ),
+    Estimate("AUC difference, these readers only", "difference", "frrc_low", "frrc_high", p="frrc_p", n="n_cases"),
+)
 IMAGE_LEVEL_ESTIMATES = (
     Estimate(
         "mixed model slope per SD",
@@ -226,6 +258,17 @@ def estimate_rows(section, rows, group, estimates):
     ]
 
 
+def flat(nested, prefix=""):
+    """``{"rrrc": {"se": 1}}`` as ``{"rrrc_se": 1}``, for `estimate_rows`."""
+    items = {}
+    for key, value in nested.items():
+        if isinstance(value, dict):
+            items.update(flat(value, f"{prefix}{key}_"))
+        else:
+            items[f"{prefix}{key}"] = value
+    return items
+
+
 def results_table(analysis):
     """Every estimate of ``analysis`` as one tidy DataFrame with the columns of ``RESULT_COLUMNS``."""
     tables, summaries = analysis.tables, analysis.summaries
@@ -258,8 +301,33 @@ def results_table(analysis):
     settings = [column for column in SETTINGS if column in tables.get("quality_by_setting", ())]
     pooled = tables["turing_pooled"].iloc[0]
     hype = {**summaries["hype"], "n_synthetic": pooled["n_synthetic"], "n_real": pooled["n_real"]}
+    mrmc = summaries["mrmc"]
     rows = [
         *estimate_rows("turing: pooled", records("turing_pooled"), group, TURING_ESTIMATES),
+        *estimate_rows("ROC: by rater", records("roc_by_rater"), lambda row: row["rater"], ROC_RATER_ESTIMATES),
+        *estimate_rows("MRMC: reader-averaged", [flat(mrmc)], lambda row: "all", MRMC_ESTIMATES),
+        *estimate_rows(
+            "MRMC: variance components",
+            [flat(mrmc)] if "variance_components" in mrmc else [],
+            lambda row: "all",
+            [Estimate(name, f"variance_components_{name}", n="n_cases", optional=True) for name in VARIANCE_COMPONENTS],
+        ),
+        *estimate_rows("MRMC: by set", records("mrmc_by_set"), lambda row: row["set"], MRMC_GROUP_ESTIMATES),
+        *estimate_rows(
+            "MRMC: by setting",
+            records("mrmc_by_setting"),
+            lambda row: ", ".join(f"{name} {row[name]}" for name in settings),
+            MRMC_GROUP_ESTIMATES,
+        ),
+        *estimate_rows(
+            "MRMC: conditions",
+            [
+                {**flat(comparison), "n_cases": summaries["mrmc_conditions"]["n_cases"]}
+                for comparison in (summaries["mrmc_conditions"] or {}).get("comparisons", [])
+            ],
+            lambda row: f"{row['modality_a']} - {row['modality_b']}",
+            MRMC_COMPARISON_ESTIMATES,
+        ),
         *estimate_rows("turing: by profession", records("turing_by_profession"), group, TURING_ESTIMATES),
         *estimate_rows("turing: by rater", records("turing_by_rater"), group, TURING_ESTIMATES),
         *estimate_rows(
@@ -316,6 +384,25 @@ def results_table(analysis):
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
+def roc_methods(mrmc):
+    """The ROC and MRMC sentences of the methods paragraph."""
+    if mrmc["score_levels"] == 10:
+        score = (
+            "the answer and its confidence (1-5) made a 10-level score for 'synthetic' (1: real, most sure; 10: "
+            "synthetic, most sure)"
+        )
+    else:
+        score = "the answer alone made a 2-level score (so each rater's AUC equals their balanced accuracy)"
+    return (
+        f"For ROC analysis, with synthetic images as positives, {score}. Each rater's empirical AUC "
+        "(Wilcoxon-Mann-Whitney, ties counted half) is given with a DeLong 95% interval; the reader-averaged AUC "
+        "is estimated by the Obuchowski-Rockette method with jackknife covariances and Hillis' degrees of "
+        "freedom (OR-Hillis), with random readers and cases (RRRC, generalising to new readers and images) and "
+        "fixed readers (FRRC), over the images every included rater rated, and tested against 0.5; the same "
+        "single-modality analysis is given for each synthetic set and training setting against all real images."
+    )
+
+
 def methods_paragraph(analysis, ratings, study_names=(), seeds=(), metric_versions=None):
     """The methods in words: raters, images, seeds, tests, corrections and metric versions."""
     pooled = analysis.tables["turing_pooled"].iloc[0]
@@ -332,7 +419,9 @@ def methods_paragraph(analysis, ratings, study_names=(), seeds=(), metric_versio
         "marked each real or synthetic and rated its quality from 1 to 5.",
         "Accuracy, sensitivity (synthetic images detected), specificity and the share of synthetic images "
         "judged real are given with Wilson 95% intervals; accuracy is tested against 50% with the exact "
-        "binomial test. Agreement is Cohen's kappa per pair of raters and Fleiss' kappa over the images every "
+        "binomial test. "
+        + roc_methods(analysis.summaries["mrmc"])
+        + " Agreement is Cohen's kappa per pair of raters and Fleiss' kappa over the images every "
         "rater saw (real/synthetic), and quadratic weighted kappa and ICC(2,1) (two-way random, absolute "
         "agreement, McGraw and Wong interval) for quality. Quality is compared between real and synthetic "
         "images with the two-sided Mann-Whitney U test (rank-biserial effect size). HYPE-infinity is the "

@@ -7,7 +7,9 @@ per synthetic image. Progress bars go to stderr. Bad input exits with status 2 a
 ``python -m evaluation metrics`` lists the registry.
 ``python -m evaluation mrmc RATINGS.csv`` is the Obuchowski-Rockette MRMC ROC analysis with Hillis' degrees
 of freedom of a fully crossed ratings CSV (`evaluation.mrmc`; columns reader, case, truth, score, modality).
-``python -m evaluation mrmc-power RATINGS.csv --effect 0.05`` plans a study from a pilot (`evaluation.mrmc_power`).
+``python -m evaluation mrmc-power RATINGS.csv --effect 0.05`` (or ``--components JSON_FILE`` instead of a pilot
+CSV) plans a reader study with `evaluation.mrmc_power`: the fewest cases for each reader count to reach a target
+power, or with ``--n-readers`` and ``--n-cases`` the power of one design; as a table, or JSON with ``--json``.
 """
 
 import argparse
@@ -24,6 +26,12 @@ from evaluation.mrmc import COVARIANCES, MRMCInputError, or_hillis, read_ratings
 from evaluation.reference_cache import ReferenceCache, default_cache_folder
 from evaluation.registry import METRICS, compute_metrics, per_image_table, resolve_metric_names
 from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES
+
+MRMC_POWER_HELP = "plan a reader study: power, and readers x cases for a target power, from a pilot's OR components"
+
+
+class PlanningInputError(ValueError):
+    """Bad input to the ``mrmc-power`` command (reported in one line, exit status 2)."""
 
 
 def build_parser():
@@ -62,7 +70,58 @@ def build_parser():
     mrmc.add_argument("--json", action="store_true", help="print JSON instead of a table")
     mrmc.add_argument("--covariance", default="jackknife", choices=COVARIANCES, help="AUC covariance over cases")
     mrmc.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
-    mrmc_power.add_command(commands)
+    planner = commands.add_parser("mrmc-power", help=MRMC_POWER_HELP, description=MRMC_POWER_HELP)
+    planner.add_argument(
+        "ratings",
+        nargs="?",
+        metavar="RATINGS.csv",
+        help="pilot ratings: columns reader, case, truth (0/1), score, optional modality (as for `mrmc`)",
+    )
+    planner.add_argument(
+        "--components",
+        metavar="JSON_FILE",
+        help="plan from published OR components instead: keys var_r, var_tr, cov1, cov2, cov3, var_error, pilot_cases",
+    )
+    planner.add_argument(
+        "--effect",
+        type=float,
+        required=True,
+        help="AUC difference to detect (difference), or the modality's AUC - 0.5 (vs_half)",
+    )
+    planner.add_argument(
+        "--test",
+        choices=mrmc_power.TESTS,
+        default="difference",
+        help="difference: two modalities' AUCs; vs_half: one modality's AUC against 0.5 (default: %(default)s)",
+    )
+    planner.add_argument(
+        "--analysis",
+        choices=mrmc_power.ANALYSES,
+        default="rrrc",
+        help="random readers and cases, fixed readers (frrc) or fixed cases (rrfc) (default: %(default)s)",
+    )
+    planner.add_argument(
+        "--readers", default="2-20", help="reader counts: a range (2-20) or a list (4,6,8) (default: %(default)s)"
+    )
+    planner.add_argument("--target", type=float, default=0.8, help="target power (default: %(default)s)")
+    planner.add_argument(
+        "--alpha", type=float, default=0.05, help="two-sided significance level (default: %(default)s)"
+    )
+    planner.add_argument("--max-cases", type=int, default=2000, help="largest case count tried (default: %(default)s)")
+    planner.add_argument(
+        "--covariance",
+        choices=("jackknife", "delong"),
+        default="jackknife",
+        help="AUC covariance estimator of the pilot analysis (default: %(default)s)",
+    )
+    planner.add_argument(
+        "--modality",
+        help="with --test vs_half and a RATINGS.csv: plan from this modality's own components "
+        "(default: the pooled OR components of all modalities)",
+    )
+    planner.add_argument("--n-readers", type=int, help="with --n-cases: only the power of this design")
+    planner.add_argument("--n-cases", type=int, help="with --n-readers: only the power of this design")
+    planner.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -75,7 +134,7 @@ def main(argv=None):
     if arguments.command == "mrmc":
         return mrmc(arguments)
     if arguments.command == "mrmc-power":
-        return mrmc_power.run_command(arguments)
+        return mrmc_power_command(arguments)
     try:
         return compare(arguments)
     except (EvaluationInputError, FeatureExtractorUnavailable) as error:
@@ -140,6 +199,169 @@ def mrmc(arguments):
         return 2
     print(json.dumps(_finite_json(result), indent=2) if arguments.json else result_table(result))
     return 0
+
+
+def mrmc_power_command(arguments):
+    """Run ``mrmc-power``; returns the exit status (2 with one line on stderr for bad input)."""
+    try:
+        pilot, components, pilot_cases = _mrmc_power_pilot(arguments)
+        settings = {
+            "effect": arguments.effect,
+            "test": arguments.test,
+            "analysis": arguments.analysis,
+            "alpha": arguments.alpha,
+        }
+        if (arguments.n_readers is None) != (arguments.n_cases is None):
+            raise PlanningInputError("--n-readers and --n-cases go together")
+        if arguments.n_readers is not None:
+            design = mrmc_power.power(
+                arguments.effect,
+                arguments.n_readers,
+                arguments.n_cases,
+                components,
+                pilot_cases,
+                alpha=arguments.alpha,
+                test=arguments.test,
+                analysis=arguments.analysis,
+            )
+            table = None
+        else:
+            readers = parse_readers(arguments.readers)
+            table = mrmc_power.sample_size_table(
+                arguments.effect,
+                components,
+                pilot_cases,
+                alpha=arguments.alpha,
+                target=arguments.target,
+                readers=readers,
+                max_cases=arguments.max_cases,
+                test=arguments.test,
+                analysis=arguments.analysis,
+            )
+            design = None
+    except (ValueError, OSError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    if arguments.json:
+        report = {"pilot": {**pilot, "pilot_cases": pilot_cases, "components": components}, **settings}
+        if design is not None:
+            report["design"] = _finite_json(design)
+        else:
+            report.update(target=arguments.target, max_cases=arguments.max_cases, table=table)
+        print(json.dumps(_finite_json(report), indent=2))
+        return 0
+    source = pilot.get("ratings") or pilot.get("components_file")
+    described = f"{pilot['n_readers']} readers, " if pilot.get("n_readers") else ""
+    print(
+        f"pilot: {source} ({described}{pilot_cases:g} cases)   "
+        + "  ".join(f"{key}={components[key]:.6g}" for key in mrmc_power.COMPONENT_KEYS)
+    )
+    test_name = "AUC difference" if arguments.test == "difference" else "AUC vs 0.5"
+    print(f"test: {test_name}, {arguments.analysis.upper()}, effect {arguments.effect:g}, alpha {arguments.alpha:g}")
+    if design is not None:
+        print(
+            f"{design['n_readers']} readers x {design['n_cases']} cases: power {design['power']:.4f}   "
+            f"(ncp {design['ncp']:.4g}, ddf {design['ddf']:.4g}, F critical {design['f_critical']:.4g})"
+        )
+        return 0
+    print(f"fewest cases for power >= {arguments.target:g} (up to {arguments.max_cases}):")
+    print(f"{'readers':>8}{'cases':>8}{'power':>9}{'ddf':>10}")
+    for row in table:
+        if row["n_cases"] is None:
+            print(f"{row['n_readers']:>8}{'>' + str(arguments.max_cases):>8}{'-':>9}{'-':>10}")
+        else:
+            print(f"{row['n_readers']:>8}{row['n_cases']:>8}{row['power']:>9.3f}{row['ddf']:>10.4g}")
+    return 0
+
+
+def parse_readers(text):
+    """``"2-20"``, ``"4,6,8"`` or a mix (``"2-5,10"``) as a sorted list of distinct reader counts."""
+    counts = set()
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                low, high = (int(bound) for bound in part.split("-", 1))
+                if high < low:
+                    raise ValueError
+                counts.update(range(low, high + 1))
+            else:
+                counts.add(int(part))
+        except ValueError:
+            raise PlanningInputError(f"--readers: cannot read {part!r} (use e.g. 2-20 or 4,6,8)") from None
+    if not counts or min(counts) < 1:
+        raise PlanningInputError(f"--readers: need positive reader counts, got {text!r}")
+    return sorted(counts)
+
+
+def _mrmc_power_pilot(arguments):
+    """The pilot of ``mrmc-power``: (description, OR components, pilot case count) from --components or a CSV."""
+    if (arguments.ratings is None) == (arguments.components is None):
+        raise PlanningInputError("give either a pilot RATINGS.csv or --components JSON_FILE (one of them)")
+    if arguments.components is not None:
+        if arguments.modality is not None:
+            raise PlanningInputError("--modality needs a pilot RATINGS.csv, not --components")
+        with open(arguments.components, encoding="utf-8") as handle:
+            try:
+                mapping = json.load(handle)
+            except json.JSONDecodeError as error:
+                raise PlanningInputError(f"{arguments.components}: not JSON ({error})") from None
+        if not isinstance(mapping, dict):
+            raise PlanningInputError(f"{arguments.components}: expected a JSON object")
+        if isinstance(mapping.get("variance_components"), dict):  # an `mrmc --json` style report
+            outer = {key: value for key, value in mapping.items() if key != "variance_components"}
+            mapping = {**mapping["variance_components"], **outer}
+        pilot_cases = mapping.get("pilot_cases", mapping.get("n_cases"))
+        try:
+            pilot_cases = float(pilot_cases)
+        except (TypeError, ValueError):
+            message = f"{arguments.components}: needs pilot_cases, the pilot's number of cases"
+            raise PlanningInputError(message) from None
+        try:
+            components = mrmc_power.components_from(mapping, arguments.test)
+        except ValueError as error:
+            raise PlanningInputError(f"{arguments.components}: {error}") from None
+        readers = mapping.get("n_readers")
+        return {"components_file": arguments.components, "n_readers": readers}, components, pilot_cases
+    frame = read_ratings(arguments.ratings)
+    missing = [column for column in ("reader", "case", "truth", "score") if column not in frame.columns]
+    if missing:
+        raise PlanningInputError(f"{arguments.ratings}: missing column(s) {', '.join(missing)}")
+    result = or_hillis(frame, covariance=arguments.covariance, alpha=arguments.alpha)
+    modalities = {modality["modality"]: modality for modality in result["modalities"]}
+    pilot = {
+        "ratings": arguments.ratings,
+        "n_readers": result["n_readers"],
+        "n_modalities": len(modalities),
+        "covariance": arguments.covariance,
+    }
+    if arguments.modality is not None:
+        if arguments.test != "vs_half":
+            raise PlanningInputError("--modality picks one modality's components for --test vs_half only")
+        if arguments.modality not in modalities:
+            raise PlanningInputError(
+                f"{arguments.ratings}: no modality {arguments.modality!r} (found {', '.join(modalities)})"
+            )
+        single = modalities[arguments.modality]
+        # that modality's own one-modality OR components (evaluation.mrmc: Var(R) = MS(R) - Var(error) + Cov2)
+        source = {
+            "var_r": single["ms_r"] - single["var_error"] + single["cov2"],
+            "var_tr": 0.0,
+            "cov2": single["cov2"],
+            "var_error": single["var_error"],
+        }
+        pilot["modality"] = arguments.modality
+    else:
+        if arguments.test == "difference" and len(modalities) < 2:
+            raise PlanningInputError(
+                f"{arguments.ratings}: the difference test needs a pilot with two or more modalities "
+                f"(found {len(modalities)}); use --test vs_half for one modality"
+            )
+        source = result["variance_components"]
+    return pilot, mrmc_power.components_from(source, arguments.test), float(result["n_cases"])
 
 
 def _finite_json(value):

@@ -49,6 +49,8 @@ components measured on a pilot whose AUC is far from 0.5 + effect describe the p
 `sample_size_table` scans the case count from 2 upwards, as RJafroc's ``SsSampleSizeKGivenJ`` does, and
 reports the fewest cases whose power reaches the target (``None`` if none does up to ``max_cases``).
 
+This module holds the method only; its command line, ``python -m evaluation mrmc-power``, is in `evaluation.cli`.
+
 References:
   Hillis SL, Obuchowski NA, Berbaum KS. Power estimation for multireader ROC methods: an updated and
     unified approach. Acad Radiol 2011;18:129-142.
@@ -79,8 +81,16 @@ def power(effect, n_readers, n_cases, components, pilot_cases, *, alpha=0.05, te
     of the one-modality mean AUC); ``ddf`` is ``math.inf`` for FRRC (χ² test) and ``f_critical`` is then the
     χ²(1) critical value.
     """
-    result = _power_arrays(effect, n_readers, np.asarray([n_cases], dtype=float), components, pilot_cases,
-                           alpha=alpha, test=test, analysis=analysis)
+    result = _power_arrays(
+        effect,
+        n_readers,
+        np.asarray([n_cases], dtype=float),
+        components,
+        pilot_cases,
+        alpha=alpha,
+        test=test,
+        analysis=analysis,
+    )
     return {
         "power": float(result["power"][0]),
         "ncp": float(result["ncp"][0]),
@@ -97,8 +107,18 @@ def power(effect, n_readers, n_cases, components, pilot_cases, *, alpha=0.05, te
     }
 
 
-def sample_size_table(effect, components, pilot_cases, *, alpha=0.05, target=0.8, readers=range(2, 21),
-                      max_cases=2000, test="difference", analysis="rrrc"):
+def sample_size_table(
+    effect,
+    components,
+    pilot_cases,
+    *,
+    alpha=0.05,
+    target=0.8,
+    readers=range(2, 21),
+    max_cases=2000,
+    test="difference",
+    analysis="rrrc",
+):
     """For each number of readers, the fewest cases (2..``max_cases``) whose power reaches ``target``.
 
     Returns one dict per reader count: {"n_readers", "n_cases", "power", "ddf", "ncp"}; ``n_cases`` (and the
@@ -112,20 +132,23 @@ def sample_size_table(effect, components, pilot_cases, *, alpha=0.05, target=0.8
     cases = np.arange(2, max_cases + 1, dtype=float)
     rows = []
     for n_readers in readers:
-        result = _power_arrays(effect, n_readers, cases, components, pilot_cases,
-                               alpha=alpha, test=test, analysis=analysis)
+        result = _power_arrays(
+            effect, n_readers, cases, components, pilot_cases, alpha=alpha, test=test, analysis=analysis
+        )
         reached = np.flatnonzero(result["power"] >= target)
         if reached.size == 0:
             rows.append({"n_readers": int(n_readers), "n_cases": None, "power": None, "ddf": None, "ncp": None})
             continue
         first = reached[0]
-        rows.append({
-            "n_readers": int(n_readers),
-            "n_cases": int(cases[first]),
-            "power": float(result["power"][first]),
-            "ddf": float(result["ddf"][first]),
-            "ncp": float(result["ncp"][first]),
-        })
+        rows.append(
+            {
+                "n_readers": int(n_readers),
+                "n_cases": int(cases[first]),
+                "power": float(result["power"][first]),
+                "ddf": float(result["ddf"][first]),
+                "ncp": float(result["ncp"][first]),
+            }
+        )
     return rows
 
 
@@ -191,8 +214,8 @@ def _power_arrays(effect, n_readers, n_cases, components, pilot_cases, *, alpha,
         case_cov = max(c["cov2"], 0.0)
         case_within = c["var_error"]
         signal = r * effect**2
-    spread = case_within + (r - 1) * case_cov      # D without the reader term, per pilot case count
-    within = case_within - case_cov                # E[MS] of the denominator's mean square, likewise
+    spread = case_within + (r - 1) * case_cov  # D without the reader term, per pilot case count
+    within = case_within - case_cov  # E[MS] of the denominator's mean square, likewise
     if analysis == "rrrc":
         variance = reader_term + scale * spread
         ms_expectation = np.maximum(reader_term + scale * within, 0.0)
@@ -221,217 +244,3 @@ def _power_arrays(effect, n_readers, n_cases, components, pilot_cases, *, alpha,
         else:
             result_power[finite] = alpha
     return {"power": result_power, "ncp": ncp, "ddf": ddf, "f_critical": f_critical, "variance": variance}
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# ``python -m evaluation mrmc-power``: registered by `evaluation.cli`; the pilot analysis is imported on use.
-
-COMMAND_HELP = "plan a reader study: power, and readers x cases for a target power, from a pilot's OR components"
-
-
-class PlanningInputError(ValueError):
-    """Bad input to the ``mrmc-power`` command (reported in one line, exit status 2)."""
-
-
-def add_command(commands):
-    """Add the ``mrmc-power`` sub-command to an argparse sub-parsers object."""
-    parser = commands.add_parser("mrmc-power", help=COMMAND_HELP, description=COMMAND_HELP)
-    parser.add_argument(
-        "ratings",
-        nargs="?",
-        metavar="RATINGS.csv",
-        help="pilot ratings: columns reader, case, truth (0/1), score, optional modality (as for `mrmc`)",
-    )
-    parser.add_argument(
-        "--components",
-        metavar="JSON_FILE",
-        help="plan from published OR components instead: keys var_r, var_tr, cov1, cov2, cov3, var_error, pilot_cases",
-    )
-    parser.add_argument(
-        "--effect",
-        type=float,
-        required=True,
-        help="AUC difference to detect (difference), or the modality's AUC - 0.5 (vs_half)",
-    )
-    parser.add_argument(
-        "--test",
-        choices=TESTS,
-        default="difference",
-        help="difference: two modalities' AUCs; vs_half: one modality's AUC against 0.5 (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--analysis",
-        choices=ANALYSES,
-        default="rrrc",
-        help="random readers and cases, fixed readers (frrc) or fixed cases (rrfc) (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--readers", default="2-20", help="reader counts: a range (2-20) or a list (4,6,8) (default: %(default)s)"
-    )
-    parser.add_argument("--target", type=float, default=0.8, help="target power (default: %(default)s)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default: %(default)s)")
-    parser.add_argument("--max-cases", type=int, default=2000, help="largest case count tried (default: %(default)s)")
-    parser.add_argument(
-        "--covariance",
-        choices=("jackknife", "delong"),
-        default="jackknife",
-        help="AUC covariance estimator of the pilot analysis (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--modality",
-        help="with --test vs_half and a RATINGS.csv: plan from this modality's own components "
-        "(default: the pooled OR components of all modalities)",
-    )
-    parser.add_argument("--n-readers", type=int, help="with --n-cases: only the power of this design")
-    parser.add_argument("--n-cases", type=int, help="with --n-readers: only the power of this design")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return parser
-
-
-def run_command(arguments):
-    """Run ``mrmc-power``; returns the exit status (2 with one line on stderr for bad input)."""
-    import json
-    import sys
-
-    try:
-        pilot, components, pilot_cases = _pilot(arguments)
-        settings = {"effect": arguments.effect, "test": arguments.test, "analysis": arguments.analysis,
-                    "alpha": arguments.alpha}
-        if (arguments.n_readers is None) != (arguments.n_cases is None):
-            raise PlanningInputError("--n-readers and --n-cases go together")
-        if arguments.n_readers is not None:
-            design = power(arguments.effect, arguments.n_readers, arguments.n_cases, components, pilot_cases,
-                           alpha=arguments.alpha, test=arguments.test, analysis=arguments.analysis)
-            table = None
-        else:
-            readers = parse_readers(arguments.readers)
-            table = sample_size_table(arguments.effect, components, pilot_cases, alpha=arguments.alpha,
-                                      target=arguments.target, readers=readers, max_cases=arguments.max_cases,
-                                      test=arguments.test, analysis=arguments.analysis)
-            design = None
-    except (ValueError, OSError) as error:
-        message = " ".join(str(error).split()) or type(error).__name__
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-    if arguments.json:
-        report = {"pilot": {**pilot, "pilot_cases": pilot_cases, "components": components}, **settings}
-        if design is not None:
-            report["design"] = _plain(design)
-        else:
-            report.update(target=arguments.target, max_cases=arguments.max_cases, table=table)
-        print(json.dumps(_plain(report), indent=2))
-        return 0
-    source = pilot.get("ratings") or pilot.get("components_file")
-    described = f"{pilot['n_readers']} readers, " if pilot.get("n_readers") else ""
-    print(f"pilot: {source} ({described}{pilot_cases:g} cases)   "
-          + "  ".join(f"{key}={components[key]:.6g}" for key in COMPONENT_KEYS))
-    test_name = "AUC difference" if arguments.test == "difference" else "AUC vs 0.5"
-    print(f"test: {test_name}, {arguments.analysis.upper()}, effect {arguments.effect:g}, alpha {arguments.alpha:g}")
-    if design is not None:
-        print(f"{design['n_readers']} readers x {design['n_cases']} cases: power {design['power']:.4f}   "
-              f"(ncp {design['ncp']:.4g}, ddf {design['ddf']:.4g}, F critical {design['f_critical']:.4g})")
-        return 0
-    print(f"fewest cases for power >= {arguments.target:g} (up to {arguments.max_cases}):")
-    print(f"{'readers':>8}{'cases':>8}{'power':>9}{'ddf':>10}")
-    for row in table:
-        if row["n_cases"] is None:
-            print(f"{row['n_readers']:>8}{'>' + str(arguments.max_cases):>8}{'-':>9}{'-':>10}")
-        else:
-            print(f"{row['n_readers']:>8}{row['n_cases']:>8}{row['power']:>9.3f}{row['ddf']:>10.4g}")
-    return 0
-
-
-def parse_readers(text):
-    """``"2-20"``, ``"4,6,8"`` or a mix (``"2-5,10"``) as a sorted list of distinct reader counts."""
-    counts = set()
-    for part in str(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                low, high = (int(bound) for bound in part.split("-", 1))
-                if high < low:
-                    raise ValueError
-                counts.update(range(low, high + 1))
-            else:
-                counts.add(int(part))
-        except ValueError:
-            raise PlanningInputError(f"--readers: cannot read {part!r} (use e.g. 2-20 or 4,6,8)") from None
-    if not counts or min(counts) < 1:
-        raise PlanningInputError(f"--readers: need positive reader counts, got {text!r}")
-    return sorted(counts)
-
-
-def _pilot(arguments):
-    import json
-
-    if (arguments.ratings is None) == (arguments.components is None):
-        raise PlanningInputError("give either a pilot RATINGS.csv or --components JSON_FILE (one of them)")
-    if arguments.components is not None:
-        if arguments.modality is not None:
-            raise PlanningInputError("--modality needs a pilot RATINGS.csv, not --components")
-        with open(arguments.components, encoding="utf-8") as handle:
-            try:
-                mapping = json.load(handle)
-            except json.JSONDecodeError as error:
-                raise PlanningInputError(f"{arguments.components}: not JSON ({error})") from None
-        if not isinstance(mapping, dict):
-            raise PlanningInputError(f"{arguments.components}: expected a JSON object")
-        if isinstance(mapping.get("variance_components"), dict):   # an `mrmc --json` style report
-            outer = {key: value for key, value in mapping.items() if key != "variance_components"}
-            mapping = {**mapping["variance_components"], **outer}
-        pilot_cases = mapping.get("pilot_cases", mapping.get("n_cases"))
-        try:
-            pilot_cases = float(pilot_cases)
-        except (TypeError, ValueError):
-            message = f"{arguments.components}: needs pilot_cases, the pilot's number of cases"
-            raise PlanningInputError(message) from None
-        try:
-            components = components_from(mapping, arguments.test)
-        except ValueError as error:
-            raise PlanningInputError(f"{arguments.components}: {error}") from None
-        readers = mapping.get("n_readers")
-        return {"components_file": arguments.components, "n_readers": readers}, components, pilot_cases
-    from evaluation.mrmc import or_hillis, read_ratings
-
-    frame = read_ratings(arguments.ratings)
-    missing = [column for column in ("reader", "case", "truth", "score") if column not in frame.columns]
-    if missing:
-        raise PlanningInputError(f"{arguments.ratings}: missing column(s) {', '.join(missing)}")
-    result = or_hillis(frame, covariance=arguments.covariance, alpha=arguments.alpha)
-    modalities = {modality["modality"]: modality for modality in result["modalities"]}
-    pilot = {"ratings": arguments.ratings, "n_readers": result["n_readers"], "n_modalities": len(modalities),
-             "covariance": arguments.covariance}
-    if arguments.modality is not None:
-        if arguments.test != "vs_half":
-            raise PlanningInputError("--modality picks one modality's components for --test vs_half only")
-        if arguments.modality not in modalities:
-            raise PlanningInputError(
-                f"{arguments.ratings}: no modality {arguments.modality!r} (found {', '.join(modalities)})")
-        single = modalities[arguments.modality]
-        # that modality's own one-modality OR components (evaluation.mrmc: Var(R) = MS(R) - Var(error) + Cov2)
-        source = {"var_r": single["ms_r"] - single["var_error"] + single["cov2"], "var_tr": 0.0,
-                  "cov2": single["cov2"], "var_error": single["var_error"]}
-        pilot["modality"] = arguments.modality
-    else:
-        if arguments.test == "difference" and len(modalities) < 2:
-            raise PlanningInputError(
-                f"{arguments.ratings}: the difference test needs a pilot with two or more modalities "
-                f"(found {len(modalities)}); use --test vs_half for one modality"
-            )
-        source = result["variance_components"]
-    return pilot, components_from(source, arguments.test), float(result["n_cases"])
-
-
-def _plain(value):
-    """JSON-ready: numpy scalars as Python numbers, infinities as the string "inf"."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value

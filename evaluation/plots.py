@@ -118,3 +118,44 @@ def quality_heat_map(table, title="Mean quality score per training setting"):
     axes.set_title(title, fontsize="medium")
     figure.colorbar(image, ax=axes, label="mean quality (1-5)")
     return figure
+
+
+def roc_plot(curves, title="ROC: synthetic (positive) against real"):
+    """Empirical ROC curves of `evaluation.study_roc.roc_curves`: each rater thin, ``pooled`` thick, the diagonal."""
+    figure = new_figure(4.2, 4.0)
+    axes = figure.subplots()
+    axes.plot([0, 1], [0, 1], color="#888888", linestyle="--", linewidth=1, label="chance (AUC 0.5)")
+    for name, (fpr, tpr) in curves.items():
+        if name != "pooled":
+            axes.plot(fpr, tpr, color="#5d6d7e", linewidth=0.8, alpha=0.7)
+    if "pooled" in curves:
+        fpr, tpr = curves["pooled"]
+        axes.plot(fpr, tpr, color="#c0392b", linewidth=2.4, label="all ratings pooled")
+    axes.plot([], [], color="#5d6d7e", linewidth=0.8, label=f"each rater (n={len(curves) - ('pooled' in curves)})")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_aspect("equal")
+    axes.set_xlabel("false positive rate (real called synthetic)")
+    axes.set_ylabel("true positive rate (synthetic detected)")
+    axes.set_title(title, fontsize="medium")
+    axes.legend(fontsize="small", loc="lower right")
+    return figure
+
+
+def auc_forest(rows, label_column="set", title="AUC per synthetic set"):
+    """AUC with its RRRC 95% interval per row of `evaluation.study_roc.by_group`, chance marked at 0.5."""
+    rows = rows[np.isfinite(rows["auc"].astype(float))].reset_index(drop=True)
+    longest = max((len(str(label)) for label in rows[label_column]), default=0)
+    figure = new_figure(4.0 + 0.07 * longest, 1.1 + 0.38 * max(len(rows), 1))
+    axes = figure.subplots()
+    positions = np.arange(len(rows))[::-1]
+    auc = rows["auc"].to_numpy(dtype=float)
+    errors = np.vstack([auc - rows["low"].to_numpy(dtype=float), rows["high"].to_numpy(dtype=float) - auc])
+    axes.errorbar(auc, positions, xerr=errors, fmt="o", color="#1f5f8b", capsize=3)
+    axes.axvline(0.5, color="#888888", linestyle="--", linewidth=1)
+    labels = [f"{label} (n={n})" for label, n in zip(rows[label_column], rows["n_synthetic"], strict=True)]
+    axes.set_yticks(positions, labels)
+    axes.set_xlim(-0.02, 1.02)
+    axes.set_xlabel("AUC, synthetic vs real (95% CI, OR-Hillis RRRC)\ndashed: readers cannot tell")
+    axes.set_title(title, fontsize="medium")
+    return figure

@@ -13,8 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from evaluation import correlation, plots
-from evaluation.analysis import analyse, methods_paragraph, quality_grid, results_table
+from evaluation import correlation, plots, study_roc
+from evaluation.analysis import SETTINGS, analyse, methods_paragraph, quality_grid, results_table
 from ratingsite.analysis.data import (
     RATER_GROUPS,
     chosen_evaluations,
@@ -27,7 +27,9 @@ from ratingsite.imagesets.models import Image
 HYPE_RESAMPLES = 1000
 SCATTER_PLOTS = 6
 TABLE_ROWS = 30
-STANDARD_PLOTS = ("accuracy", "confusion", "quality-histograms", "quality-grid")
+STANDARD_PLOTS = ("accuracy", "confusion", "roc", "auc-by-set", "auc-by-setting", "quality-histograms", "quality-grid")
+# The effect the planning table is drawn for unless the researcher types another: AUC 0.6 against 0.5.
+PLANNING_EFFECT = 0.1
 EXPORTS = {
     "ratings.csv": "text/csv",
     "images.csv": "text/csv",
@@ -141,6 +143,21 @@ class StudyReport:
             return plots.accuracy_forest(rows, title="Accuracy: pooled, per profession, per rater")
         if name == "confusion":
             return plots.confusion_plot(tables["confusion"])
+        if name == "roc":
+            curves = study_roc.roc_curves(self.ratings)
+            if not curves:
+                raise ReportError("the ratings hold no rater who saw both real and synthetic images")
+            return plots.roc_plot(curves)
+        if name in ("auc-by-set", "auc-by-setting"):
+            rows = tables.get(name.replace("auc-by", "mrmc_by").replace("-", "_"))
+            if rows is None or "low" not in rows or not np.isfinite(rows["auc"].astype(float)).any():
+                raise ReportError(f"no synthetic {name.removeprefix('auc-by-')} has an AUC with an interval")
+            if name == "auc-by-set":
+                return plots.auc_forest(rows)
+            settings = [column for column in SETTINGS if column in rows]
+            labels = [", ".join(f"{name} {row[name]}" for name in settings) for _, row in rows.iterrows()]
+            labelled = rows.assign(setting=labels)
+            return plots.auc_forest(labelled, "setting", title="AUC per training setting")
         if name == "quality-histograms":
             return plots.quality_histograms(self.ratings)
         if name == "quality-grid":
@@ -164,9 +181,13 @@ class StudyReport:
         raise ReportError(f"no plot called {name!r}")
 
     def available_plots(self):
-        names = [name for name in STANDARD_PLOTS if name != "quality-grid"]
-        if quality_grid(self.analysis.tables["sets"]) is not None:
-            names.append("quality-grid")
+        names = []
+        for name in STANDARD_PLOTS:
+            try:
+                self.plot_bytes(name, "svg")  # drawn once: the page and the HTML report show the SVG
+            except ReportError:
+                continue
+            names.append(name)
         return names
 
     def plot_bytes(self, name, image_format, metric=None):
@@ -180,9 +201,14 @@ class StudyReport:
         svg = self.plot_bytes(name, "svg", metric).decode()
         return mark_safe(svg[svg.index("<svg") :])
 
-    def context(self):
+    def planning(self, effect=PLANNING_EFFECT):
+        """Images needed per number of readers (80% power) to show AUC 0.5 + ``effect`` differs from 0.5."""
+        return study_roc.planning(self.analysis.summaries["mrmc"], effect)
+
+    def context(self, planning_effect=PLANNING_EFFECT):
         """What the page and the HTML report show: tables as rows, summaries, plots as inline SVG."""
         tables = self.analysis.tables
+        conditions = self.analysis.summaries["mrmc_conditions"]
         set_level = tables.get("set_level")
         image_level = tables.get("image_level")
         return {
@@ -197,6 +223,14 @@ class StudyReport:
                 ).reset_index(level=0)
             ),
             "confusion": tables["confusion"],
+            "roc_rows": records(tables["roc_by_rater"]),
+            "mrmc": self.analysis.summaries["mrmc"],
+            "mrmc_by_set": records(tables["mrmc_by_set"]),
+            "mrmc_by_setting": records(tables["mrmc_by_setting"]) if "mrmc_by_setting" in tables else [],
+            "mrmc_conditions": conditions,
+            "planning_effect": planning_effect,
+            "planning_auc": 0.5 + planning_effect,
+            "planning": self.planning(planning_effect),
             "hype": self.analysis.summaries["hype"],
             "fleiss": self.analysis.summaries["fleiss_answer"],
             "icc": self.analysis.summaries["icc_quality"],

@@ -9,7 +9,7 @@ from django.views.generic import View
 from evaluation import plots
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.analysis.forms import AnalysisFilterForm
-from ratingsite.analysis.reports import EXPORTS, ReportError, StudyReport
+from ratingsite.analysis.reports import EXPORTS, PLANNING_EFFECT, ReportError, StudyReport
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.studies.models import Rating, Study, StudySource
 
@@ -42,12 +42,13 @@ class StudyReportMixin(ResearcherRequiredMixin):
         self.study = get_object_or_404(Study, pk=self.kwargs["pk"])
         self.form = AnalysisFilterForm(self.request.GET or None)
         self.form.fields["studies"].queryset = Study.objects.exclude(pk=self.study.pk).order_by("name")
-        rater_group, studies = "all", [self.study]
+        rater_group, studies, self.planning_effect = "all", [self.study], PLANNING_EFFECT
         if self.form.is_bound:
             if not self.form.is_valid():
                 raise ReportError("; ".join(error for errors in self.form.errors.values() for error in errors))
             rater_group = self.form.cleaned_data["raters"]
             studies += list(self.form.cleaned_data["studies"])
+            self.planning_effect = self.form.cleaned_data["effect"]
         return cached_report(studies, rater_group)
 
 
@@ -55,7 +56,7 @@ class StudyAnalysis(StudyReportMixin, View):
     def get(self, request, pk):
         context = {}
         try:
-            context.update(self.report().context())
+            context.update(self.report().context(self.planning_effect))
         except ReportError as error:
             context["error"] = str(error)
         context.update(study=self.study, form=self.form, query=request.GET.urlencode())

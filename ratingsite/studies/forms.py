@@ -62,6 +62,8 @@ class RatingForm(forms.ModelForm):
         self.fields["quality"].choices = [(score, str(score)) for score in range(1, 6)]
         if study.ask_confidence:
             self.fields["confidence"].choices = [(score, str(score)) for score in range(1, 6)]
+            # Every answer's confidence, or the ROC analysis falls back to the answer alone for everyone.
+            self.fields["confidence"].required = True
         else:
             del self.fields["confidence"]
         if not study.ask_comment:

@@ -41,6 +41,7 @@ def rate_everything(base_url, study, username, answer_for, seed):
                 "token": token.group(1),
                 "answer": answer_for(truth, rng),
                 "quality": rng.randint(3, 5) if truth == "real" else rng.randint(1, 4),
+                "confidence": rng.randint(1, 5),
                 "viewing_ms": rng.randint(500, 4000),
             },
         )
@@ -76,9 +77,12 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
     page.goto(f"{live_server.url}{study.get_absolute_url()}")
     with page.expect_navigation():
         page.click("text=Turing test, agreement, quality and metric regression")
-    for section in ("settings", "turing", "agreement", "quality", "set-level", "image-level"):
+    for section in ("settings", "turing", "roc", "agreement", "quality", "set-level", "image-level"):
         assert page.locator(f"section#{section}").is_visible()
     content = page.content()
+    assert "Reader-averaged AUC (OR-Hillis, jackknife)" in content and "answer x confidence, 10 levels" in content
+    assert page.locator("section#roc svg").count() >= 2  # the ROC curves and the per-set forest plot
+    assert page.locator("section#roc table").nth(2).locator("tbody tr").count() == 2  # one row per grid set
     assert "3 raters (1 clinician, 1 engineer, 1 sonographer) gave 36 ratings of 12 images" in content
     assert "too few sets (n=2)" in content  # two grid sets cannot support a set-level conclusion
     assert page.locator("section#turing svg").count() == 2
@@ -99,7 +103,9 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
     synthetic = ratings[ratings["truth"] == "synthetic"]
     assert set(synthetic["train_images"]) == {8, 16} and set(synthetic["epoch"]) == {1}
     report = archive.read("report/report.html").decode()
-    assert "Analysis report: Grid study" in report and report.count("<svg") >= 4
+    assert "Analysis report: Grid study" in report and report.count("<svg") >= 6
+    assert "Reader-averaged AUC (OR-Hillis, jackknife)" in report
+    assert {"report/plots/roc.svg", "report/plots/auc-by-set.png"} <= set(archive.namelist())
     page.set_content(report)  # the report stands alone: no stylesheet or image to fetch
     assert page.locator("section#image-level table").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "analysis-report.png"), full_page=True)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evaluation.cli import main
+from evaluation.cli import main, parse_readers
 from evaluation.mrmc import or_hillis
-from evaluation.mrmc_power import COMPONENT_KEYS, parse_readers, power, sample_size_table
+from evaluation.mrmc_power import COMPONENT_KEYS, power, sample_size_table
 from evaluation.roe_metz import STRUCTURES, simulate
 
 VAN_DYKE = {

@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from evaluation.lbp import lbp_histograms
+from evaluation.mrmc import or_hillis
 from ratingsite.accounts.models import RaterProfile
 from ratingsite.analysis.data import rater_label
 from ratingsite.imagesets.importing import import_image_set
@@ -307,3 +308,41 @@ def test_unfinished_evaluations_are_passed_over_and_counts_become_shares(study, 
     assert row["fid"] == pytest.approx(first.values["fid"]["fid"])
     assert row["memorisation:flagged_pixel_share"] == pytest.approx(3 / IMAGES_PER_SET)
     assert "memorisation:flagged_pixel" not in sets_table.columns and "memorisation:pixel_threshold" not in sets_table
+
+
+def test_the_roc_and_mrmc_section_agrees_with_or_hillis_on_the_exported_ratings(study, researcher_client):
+    """The page, results.csv and the zip carry the ROC/MRMC results; the reader-averaged AUC and its RRRC interval
+    equal `or_hillis` run on the exported ratings with the 10-level score written out here."""
+    for rating in Rating.objects.select_related("item"):
+        rating.confidence = 5 if (rating.answer == "real") == rating.item.is_real else 1 + rating.pk % 3
+        rating.save()
+    exported = pd.read_csv(io.BytesIO(export(researcher_client, study, "ratings.csv")))
+    level = np.where(exported["answer"] == "real", 6 - exported["confidence"], 5 + exported["confidence"])
+    direct = or_hillis(
+        pd.DataFrame(
+            {
+                "reader": exported["rater"],
+                "case": exported["image"],
+                "truth": (exported["truth"] == "synthetic").astype(int),
+                "score": level,
+            }
+        )
+    )["modalities"][0]
+    page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk]), {"effect": 0.2}).content.decode()
+    section = page[page.index('<section id="roc">') : page.index('<section id="agreement">')]
+    assert f"<td>{direct['auc']:.3f}</td><td>3</td><td>38 (8 / 30)</td>" in section
+    assert f"{direct['rrrc']['low']:.3f} to {direct['rrrc']['high']:.3f}" in section
+    assert "answer x confidence, 10 levels" in section and section.count("<svg") >= 2
+    assert "when the true AUC is 0.70" in section  # the planning table for the effect typed in
+    results = pd.read_csv(io.BytesIO(export(researcher_client, study, "results.csv")))
+    rrrc = results[results["statistic"] == "AUC, random readers and cases (OR-Hillis)"]
+    pooled = rrrc[rrrc["section"] == "MRMC: reader-averaged"].iloc[0]
+    assert (pooled["estimate"], pooled["low"], pooled["high"], pooled["n"]) == pytest.approx(
+        (direct["auc"], direct["rrrc"]["low"], direct["rrrc"]["high"], 38)
+    )
+    assert len(rrrc[rrrc["section"] == "MRMC: by set"]) == SYNTHETIC_SETS
+    assert len(results[results["section"] == "ROC: by rater"]) == len(RATERS)
+    archive = zipfile.ZipFile(io.BytesIO(export(researcher_client, study, "report.zip")))
+    assert {"report/plots/roc.png", "report/plots/roc.svg", "report/plots/auc-by-set.svg"} <= set(archive.namelist())
+    html = archive.read("report/report.html").decode()
+    assert "Reader-averaged AUC (OR-Hillis, jackknife)" in html and "Obuchowski-Rockette" in html

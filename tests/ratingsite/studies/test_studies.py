@@ -393,3 +393,18 @@ def test_without_permission_to_change_there_is_no_way_back(study, client):
     page = client.get(rate_url, {"token": order[0]}).content.decode()
     assert order[1] in page and "Previous image" not in page
     assert Rating.objects.get().revisions == 0
+
+
+def test_new_studies_ask_confidence_and_every_answer_must_give_it(study, client):
+    assert Study(name="new", instructions="").ask_confidence
+    Study.objects.filter(pk=study.pk).update(ask_confidence=True)
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    item = StudyItem.objects.get(pk=study.order_for(rater)[0])
+    assert 'name="confidence" value="5" required>' in client.get(rate_url).content.decode()
+    response = client.post(rate_url, {"token": item.token, "answer": "real", "quality": 4})
+    assert response.status_code == 400 and not Rating.objects.exists()
+    client.post(rate_url, {"token": item.token, "answer": "real", "quality": 4, "confidence": 2})
+    assert Rating.objects.get().confidence == 2
