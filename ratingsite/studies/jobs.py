@@ -78,6 +78,9 @@ def prepare_study(progress, *, study_pk):
     with atomic_with_files() as save:
         study.items.all().delete()
         items = [StudyItem(study=study, image_id=derived.image_id, is_real=is_real) for derived, is_real in drawn]
+        # The pool is drawn source by source, real first; saved in that order, the items' ids would follow
+        # their kind, and a rater who knows the seed and the shuffle could tell which positions are real.
+        random.SystemRandom().shuffle(items)
         for index, item in enumerate(write_display_files(study, items, save), start=1):
             item.save()
             progress(index, len(items), f"Prepared {index} of {len(items)} images.")
@@ -101,7 +104,8 @@ def rewrite_study_files(progress, *, study_pk):
         for index, item in enumerate(write_display_files(study, items, save), start=1):
             StudyItem.objects.filter(pk=item.pk).update(file=item.file.name)
             progress(index, len(items), f"Rewrote {index} of {len(items)} files.")
-    for name in old_files:
+    kept = {item.file.name for item in items}
+    for name in set(old_files) - kept:
         default_storage.delete(name)
     return Outcome(f"Rewrote {len(items)} files, {study.file_bytes} bytes each.", {"study": study.pk})
 

@@ -46,6 +46,11 @@ def new_token():
     return secrets.token_urlsafe(16)
 
 
+def new_seed():
+    """A fresh study's seed: drawn at random, since a seed anyone can guess (0) lets them redo every shuffle."""
+    return secrets.randbelow(2**31)
+
+
 class Study(Authored):
     name = models.CharField(max_length=200)
     instructions = models.TextField(help_text="Shown to raters before they start (Markdown).")
@@ -58,7 +63,7 @@ class Study(Authored):
     target_real_share = models.FloatField(
         default=0.5, help_text="The intended share of real images, checked against the pool drawn."
     )
-    seed = models.IntegerField(default=0)
+    seed = models.IntegerField(default=new_seed, help_text="Seeds the pool's draw and every rater's order.")
     ask_confidence = models.BooleanField(
         default=True, help_text="Confidence 1-5 with each answer: it makes the ROC curve and the MRMC analysis."
     )

@@ -12,7 +12,7 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
 from ratingsite.studies import jobs
-from ratingsite.studies.blinding import file_size_auc, order_check
+from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
 from ratingsite.studies.forms import (
     RaterInviteForm,
     RatingForm,
@@ -73,8 +73,8 @@ class StudyDetail(ResearcherRequiredMixin, DetailView):
             study.job.sync_with_queue()
         items = study.items.count()
         real = study.items.filter(is_real=True).count()
-        auc = file_size_auc(study)
-        file_sizes = sorted({item.file.size for item in study.items.all()})
+        sizes = file_sizes(study)
+        auc = file_size_auc(sizes)
         context.update(
             items=items,
             real_share=real / items if items else None,
@@ -84,7 +84,7 @@ class StudyDetail(ResearcherRequiredMixin, DetailView):
             ],
             file_size_auc=auc,
             leakage_warning=auc is not None and abs(auc - 0.5) > LEAKAGE_WARNING_DISTANCE,
-            file_sizes=file_sizes,
+            file_sizes=sorted({size for size, _ in sizes}),
             order_check=order_check(study),
             invite_form=RaterInviteForm(),
         )

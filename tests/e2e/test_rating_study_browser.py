@@ -15,10 +15,11 @@ def current_token(page):
     return re.search(r"/studies/images/([\w-]+)\.png", page.locator("img.study-image").get_attribute("src")).group(1)
 
 
-def rate_with_keyboard(page, answer_key, quality_key):
+def rate_with_keyboard(page, answer_key, quality_key, confidence_key="4"):
     token = current_token(page)
     page.keyboard.press(answer_key)
     page.keyboard.press(quality_key)
+    page.keyboard.press(f"Shift+{confidence_key}")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     return token
@@ -63,7 +64,10 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
     rater = Participation.objects.get().rater
     order = [StudyItem.objects.get(pk=pk).token for pk in study.order_for(rater)]
 
-    rated = [rate_with_keyboard(page, key, str(quality)) for key, quality in [("r", 4), ("s", 2), ("r", 5)]]
+    rated = [
+        rate_with_keyboard(page, key, str(quality), str(confidence))
+        for key, quality, confidence in [("r", 4, 5), ("s", 2, 1), ("r", 5, 3)]
+    ]
     assert rated == order[:3]
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "rating-page-1280x800.png"))
@@ -71,12 +75,12 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
     assert current_token(page) == order[3]  # resumes at the right image
     rated += [rate_with_keyboard(page, key, "3") for key in ("s", "r")]
     assert rated == order[:5]
-    assert [(r.answer, r.quality) for r in Rating.objects.order_by("pk")] == [
-        ("real", 4),
-        ("synthetic", 2),
-        ("real", 5),
-        ("synthetic", 3),
-        ("real", 3),
+    assert [(r.answer, r.quality, r.confidence) for r in Rating.objects.order_by("pk")] == [
+        ("real", 4, 5),
+        ("synthetic", 2, 1),
+        ("real", 5, 3),
+        ("synthetic", 3, 4),
+        ("real", 3, 4),
     ]
     assert all(r.viewing_ms is not None for r in Rating.objects.all())
     while "You have rated every image" not in page.content():

@@ -4,20 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studies', '0002_rating_revisions'),
+        ("studies", "0002_rating_revisions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='study',
-            name='file_bytes',
-            field=models.PositiveIntegerField(blank=True, editable=False, help_text="The size every one of the study's files has; empty while they are not all one size, and then raters cannot open the study.", null=True),
+            model_name="study",
+            name="file_bytes",
+            field=models.PositiveIntegerField(
+                blank=True,
+                editable=False,
+                help_text="The size every one of the study's files has; empty while they are not all one size, and then raters cannot open the study.",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='study',
-            name='ask_confidence',
-            field=models.BooleanField(default=True, help_text='Confidence 1-5 with each answer: it makes the ROC curve and the MRMC analysis.'),
+            model_name="study",
+            name="ask_confidence",
+            field=models.BooleanField(
+                default=True, help_text="Confidence 1-5 with each answer: it makes the ROC curve and the MRMC analysis."
+            ),
         ),
     ]

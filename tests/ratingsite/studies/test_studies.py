@@ -14,7 +14,7 @@ from statsmodels.sandbox.stats.runs import runstest_1samp
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies import jobs
-from ratingsite.studies.blinding import file_size_auc, order_check
+from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
 from ratingsite.studies.models import (
     Participation,
     Rating,
@@ -272,6 +272,14 @@ def test_blinding_files_headers_and_page_do_not_tell_real_from_synthetic(study, 
     assert page_for(real_item) == page_for(synthetic_item)
 
 
+def test_item_ids_do_not_follow_the_kind_and_a_new_study_draws_its_own_seed(study):
+    """The pool is drawn real source first; the items are saved shuffled, so their ids (which the rater's order
+    shuffles) say nothing of their kind. Saved in draw order, all 6 real items had the 6 lowest ids."""
+    kinds = [is_real for _, is_real in sorted(study.items.values_list("pk", "is_real"))]
+    assert kinds != sorted(kinds, reverse=True)  # a shuffle puts the 6 real first once in 924 studies
+    assert len({Study(name="new", instructions="").seed for _ in range(5)}) > 1
+
+
 def test_every_study_file_has_the_same_number_of_bytes(study, client):
     """Noise images compress far worse than ultrasound: compressed, file size alone separated them with an
     AUC far from 0.5. Uncompressed, a 256 x 256 gray PNG is 65,882 bytes whatever its pixels."""
@@ -283,7 +291,7 @@ def test_every_study_file_has_the_same_number_of_bytes(study, client):
         for item in study.items.all()
     }
     assert lengths == {study.file_bytes} == {65882}
-    assert file_size_auc(study) == 0.5
+    assert file_size_auc(file_sizes(study)) == 0.5
     client.force_login(study.created_by)
     page = client.get(study.get_absolute_url()).content.decode()
     assert "every file is 65882 bytes" in page and "0.50 (0.5: file size tells nothing)" in page
@@ -310,10 +318,10 @@ def test_a_study_whose_files_differ_in_size_is_not_opened(client, image_sets, ru
 
 def test_an_old_study_with_files_of_many_sizes_is_closed_until_its_files_are_rewritten(study, client, run_worker):
     rater = RaterFactory()
-    Participation.objects.create(
-        study=study, rater=rater, consented="2026-01-01T00:00:00Z", order=study.order_for(rater)
-    )
-    first = StudyItem.objects.get(pk=study.order_for(rater)[0])
+    # An order stored before (here the reverse of today's shuffle) stays the rater's order.
+    stored = study.order_for(rater)[::-1]
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z", order=stored)
+    first = StudyItem.objects.get(pk=stored[0])
     Rating.objects.create(item=first, rater=rater, answer="real", quality=4, shown="2026-01-01T00:00:00Z")
     for item in study.items.all():  # as studies were prepared before: compressed files
         path = Path(item.file.path)
@@ -334,11 +342,11 @@ def test_an_old_study_with_files_of_many_sizes_is_closed_until_its_files_are_rew
     study.refresh_from_db()
     assert study.file_bytes == 65882 and study.job.status == Job.Status.FINISHED
     assert dict(study.items.values_list("pk", "token")) == tokens
-    assert Rating.objects.get().item == first and Participation.objects.get().order == study.order_for(rater)
+    assert Rating.objects.get().item == first and Participation.objects.get().order == stored
     assert {item.file.size for item in study.items.all()} == {65882}
     client.force_login(rater)
     page = client.get(reverse("studies:study-rate", args=[study.pk])).content.decode()
-    assert tokens[study.order_for(rater)[1]] in page
+    assert tokens[stored[1]] in page
 
 
 def test_outsiders_see_nothing_of_a_study(study, client):
