@@ -10,29 +10,28 @@ Inputs (pandas DataFrames; extra columns are ignored):
   LBP element ``V_k``, ...); the set's mean quality comes from the ratings.
 * ``images``: one row per synthetic image, ``item`` and one column per per-image metric value.
 
-`analyse` runs every test of `evaluation.turing`, `evaluation.study_roc` (ROC and MRMC), `evaluation.agreement`,
-`evaluation.quality`, `evaluation.hype` and `evaluation.correlation` on them, each with its N. `results_table` flattens every
+`analyse` runs every test of `evaluation.turing`, `evaluation.study_roc` (ROC and MRMC),
+`evaluation.agreement`, `evaluation.quality`, `evaluation.hype` and `evaluation.correlation` on them, each
+with its N. `results_table` flattens every
 estimate into one tidy table (one row per estimate: section, group, statistic, estimate, 95% CI, p, Holm
 p, N, note) for CSV and JSON; `methods_paragraph` writes the methods in words for a report.
 """
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import pandas as pd
 
 from evaluation import correlation, study_roc
 from evaluation.agreement import fleiss_kappa, icc, pairwise_kappa
 from evaluation.hype import hype_infinity
-from evaluation.mrmc import VARIANCE_COMPONENTS
 from evaluation.quality import quality_by_kind, quality_summary
+from evaluation.results import RESULT_COLUMNS, Estimate, estimate_rows, setting_label
 from evaluation.turing import confusion_matrix, require_columns, turing_table
 
 SETTINGS = ("model", "train_images", "epoch", "lr")
 QUALITY_SCORES = [1, 2, 3, 4, 5]
 RATINGS_COLUMNS = ("rater", "profession", "item", "set", "truth", "answer", "quality")
-RESULT_COLUMNS = ["section", "group", "statistic", "estimate", "low", "high", "p", "p_holm", "n", "note"]
 # Values the metrics report that describe how they were computed, not the images: never regressed on ratings.
 BOOKKEEPING_SET_VALUES = {
     ("kid", "kid_std"),
@@ -126,21 +125,6 @@ def quality_grid(set_table, rows="train_images", columns="epoch"):
     return gridded.pivot_table(index=index, columns=columns, values="mean_quality", aggfunc="mean")
 
 
-class Estimate(NamedTuple):
-    """Where one statistic's numbers sit in a row of an analysis table (column names; None: not given)."""
-
-    statistic: str
-    estimate: str
-    low: str | None = None
-    high: str | None = None
-    p: str | None = None
-    p_holm: str | None = None
-    n: str | None = None
-    note: str | None = None
-    # Left out where not estimated (the log fit of a metric that is not always positive).
-    optional: bool = False
-
-
 TURING_ESTIMATES = (
     Estimate("accuracy", "accuracy", "accuracy_low", "accuracy_high", p="binomial_p", n="n_ratings", note="note"),
     Estimate("balanced accuracy", "balanced_accuracy", n="n_ratings"),
@@ -172,32 +156,6 @@ SET_LEVEL_ESTIMATES = (
         note="conclusion",
     ),
     Estimate("log fit a (y = a ln x + b)", "log_a", p="log_p", n="n", optional=True),
-)
-ROC_RATER_ESTIMATES = (Estimate("AUC (DeLong 95% CI)", "auc", "low", "high", n="n_images", note="note"),)
-MRMC_ESTIMATES = (
-    Estimate(
-        "AUC, random readers and cases (OR-Hillis)",
-        "auc",
-        "rrrc_low",
-        "rrrc_high",
-        p="rrrc_p_vs_half",
-        n="n_cases",
-        note="note",
-    ),
-    Estimate("SE, random readers and cases", "rrrc_se", n="n_cases"),
-    Estimate("df (Hillis), random readers and cases", "rrrc_df", n="n_readers"),
-    Estimate("AUC, these readers only (FRRC)", "auc", "frrc_low", "frrc_high", n="n_cases"),
-)
-MRMC_GROUP_ESTIMATES = (
-    Estimate(
-        "AUC, random readers and cases (OR-Hillis)", "auc", "low", "high", p="p_vs_half", n="n_images", note="note"
-    ),
-)
-MRMC_COMPARISON_ESTIMATES = (
-    Estimate(
-        "AUC difference, random readers and cases", "difference", "rrrc_low", "rrrc_high", p="rrrc_p", n="n_cases"
-    ),
-    Estimate("AUC difference, these readers only", "difference", "frrc_low", "frrc_high", p="frrc_p", n="n_cases"),
 )
 IMAGE_LEVEL_ESTIMATES = (
     Estimate(
@@ -238,37 +196,6 @@ def agreement_note(row):
     return "CI covers 0: no evidence of agreement beyond chance" if row["low"] <= 0 else ""
 
 
-def estimate_rows(section, rows, group, estimates):
-    """One tidy row per (row of ``rows``, estimate); ``group(row)`` names the row's group."""
-    return [
-        {
-            "section": section,
-            "group": str(group(row)),
-            "statistic": spec.statistic,
-            **{
-                column: row.get(getattr(spec, column), math.nan) if getattr(spec, column) else math.nan
-                for column in ("estimate", "low", "high", "p", "p_holm")
-            },
-            "n": row.get(spec.n) if spec.n else None,
-            "note": row.get(spec.note, "") if spec.note else "",
-        }
-        for row in rows
-        for spec in estimates
-        if not (spec.optional and not math.isfinite(row[spec.estimate]))
-    ]
-
-
-def flat(nested, prefix=""):
-    """``{"rrrc": {"se": 1}}`` as ``{"rrrc_se": 1}``, for `estimate_rows`."""
-    items = {}
-    for key, value in nested.items():
-        if isinstance(value, dict):
-            items.update(flat(value, f"{prefix}{key}_"))
-        else:
-            items[f"{prefix}{key}"] = value
-    return items
-
-
 def results_table(analysis):
     """Every estimate of ``analysis`` as one tidy DataFrame with the columns of ``RESULT_COLUMNS``."""
     tables, summaries = analysis.tables, analysis.summaries
@@ -301,33 +228,9 @@ def results_table(analysis):
     settings = [column for column in SETTINGS if column in tables.get("quality_by_setting", ())]
     pooled = tables["turing_pooled"].iloc[0]
     hype = {**summaries["hype"], "n_synthetic": pooled["n_synthetic"], "n_real": pooled["n_real"]}
-    mrmc = summaries["mrmc"]
     rows = [
         *estimate_rows("turing: pooled", records("turing_pooled"), group, TURING_ESTIMATES),
-        *estimate_rows("ROC: by rater", records("roc_by_rater"), lambda row: row["rater"], ROC_RATER_ESTIMATES),
-        *estimate_rows("MRMC: reader-averaged", [flat(mrmc)], lambda row: "all", MRMC_ESTIMATES),
-        *estimate_rows(
-            "MRMC: variance components",
-            [flat(mrmc)] if "variance_components" in mrmc else [],
-            lambda row: "all",
-            [Estimate(name, f"variance_components_{name}", n="n_cases", optional=True) for name in VARIANCE_COMPONENTS],
-        ),
-        *estimate_rows("MRMC: by set", records("mrmc_by_set"), lambda row: row["set"], MRMC_GROUP_ESTIMATES),
-        *estimate_rows(
-            "MRMC: by setting",
-            records("mrmc_by_setting"),
-            lambda row: ", ".join(f"{name} {row[name]}" for name in settings),
-            MRMC_GROUP_ESTIMATES,
-        ),
-        *estimate_rows(
-            "MRMC: conditions",
-            [
-                {**flat(comparison), "n_cases": summaries["mrmc_conditions"]["n_cases"]}
-                for comparison in (summaries["mrmc_conditions"] or {}).get("comparisons", [])
-            ],
-            lambda row: f"{row['modality_a']} - {row['modality_b']}",
-            MRMC_COMPARISON_ESTIMATES,
-        ),
+        *study_roc.result_rows(tables, summaries, settings),
         *estimate_rows("turing: by profession", records("turing_by_profession"), group, TURING_ESTIMATES),
         *estimate_rows("turing: by rater", records("turing_by_rater"), group, TURING_ESTIMATES),
         *estimate_rows(
@@ -364,7 +267,7 @@ def results_table(analysis):
         *estimate_rows(
             "quality: by setting",
             records("quality_by_setting"),
-            lambda row: ", ".join(f"{name} {row[name]}" for name in settings),
+            lambda row: setting_label(row, settings),
             QUALITY_ESTIMATES,
         ),
         *estimate_rows(
@@ -384,25 +287,6 @@ def results_table(analysis):
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-def roc_methods(mrmc):
-    """The ROC and MRMC sentences of the methods paragraph."""
-    if mrmc["score_levels"] == 10:
-        score = (
-            "the answer and its confidence (1-5) made a 10-level score for 'synthetic' (1: real, most sure; 10: "
-            "synthetic, most sure)"
-        )
-    else:
-        score = "the answer alone made a 2-level score (so each rater's AUC equals their balanced accuracy)"
-    return (
-        f"For ROC analysis, with synthetic images as positives, {score}. Each rater's empirical AUC "
-        "(Wilcoxon-Mann-Whitney, ties counted half) is given with a DeLong 95% interval; the reader-averaged AUC "
-        "is estimated by the Obuchowski-Rockette method with jackknife covariances and Hillis' degrees of "
-        "freedom (OR-Hillis), with random readers and cases (RRRC, generalising to new readers and images) and "
-        "fixed readers (FRRC), over the images every included rater rated, and tested against 0.5; the same "
-        "single-modality analysis is given for each synthetic set and training setting against all real images."
-    )
-
-
 def methods_paragraph(analysis, ratings, study_names=(), seeds=(), metric_versions=None):
     """The methods in words: raters, images, seeds, tests, corrections and metric versions."""
     pooled = analysis.tables["turing_pooled"].iloc[0]
@@ -420,7 +304,7 @@ def methods_paragraph(analysis, ratings, study_names=(), seeds=(), metric_versio
         "Accuracy, sensitivity (synthetic images detected), specificity and the share of synthetic images "
         "judged real are given with Wilson 95% intervals; accuracy is tested against 50% with the exact "
         "binomial test. "
-        + roc_methods(analysis.summaries["mrmc"])
+        + study_roc.methods_text(analysis.summaries["mrmc"])
         + " Agreement is Cohen's kappa per pair of raters and Fleiss' kappa over the images every "
         "rater saw (real/synthetic), and quadratic weighted kappa and ICC(2,1) (two-way random, absolute "
         "agreement, McGraw and Wong interval) for quality. Quality is compared between real and synthetic "

@@ -18,11 +18,12 @@ import math
 import sys
 
 import numpy as np
+import pandas as pd
 
 from evaluation import mrmc_power
 from evaluation.images import EvaluationInputError, load_image_folder
 from evaluation.inception import FeatureExtractorUnavailable
-from evaluation.mrmc import COVARIANCES, MRMCInputError, or_hillis, read_ratings, result_table
+from evaluation.mrmc import COVARIANCES, VARIANCE_COMPONENTS, MRMCInputError, or_hillis
 from evaluation.reference_cache import ReferenceCache, default_cache_folder
 from evaluation.registry import METRICS, compute_metrics, per_image_table, resolve_metric_names
 from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES
@@ -110,7 +111,7 @@ def build_parser():
     planner.add_argument("--max-cases", type=int, default=2000, help="largest case count tried (default: %(default)s)")
     planner.add_argument(
         "--covariance",
-        choices=("jackknife", "delong"),
+        choices=COVARIANCES,
         default="jackknife",
         help="AUC covariance estimator of the pilot analysis (default: %(default)s)",
     )
@@ -199,6 +200,60 @@ def mrmc(arguments):
         return 2
     print(json.dumps(_finite_json(result), indent=2) if arguments.json else result_table(result))
     return 0
+
+
+def read_ratings(path):
+    """The ratings CSV at ``path``, reader, case and modality names read as strings; `MRMCInputError` if unreadable."""
+    try:
+        return pd.read_csv(path, dtype={"reader": str, "case": str, "modality": str})
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise MRMCInputError(f"cannot read the ratings file {path}: {reason}") from error
+
+
+def result_table(result):
+    """`or_hillis` output as a plain-text report (one table per modality, per comparison, the components)."""
+    level = f"{1 - result['alpha']:.0%}"
+    lines = [
+        (
+            f"OR-Hillis MRMC ROC analysis, {result['covariance']} covariance: {result['n_readers']} readers, "
+            f"{result['n_cases']} cases ({result['n_positive']} positive, {result['n_negative']} negative)"
+        ),
+        "",
+        (
+            f"{'modality':<12}{'AUC':>8}  {'RRRC ' + level + ' CI':<19}{'df':>7}{'p(AUC=0.5)':>12}  "
+            f"{'FRRC ' + level + ' CI':<19}"
+        ),
+    ]
+    for modality in result["modalities"]:
+        random, fixed = modality["rrrc"], modality["frrc"]
+        lines.append(
+            f"{modality['modality']:<12}{modality['auc']:>8.4f}  {random['low']:.4f} to {random['high']:.4f}  "
+            f"{random['df']:>7.2f}{random['p_vs_half']:>12.3g}  {fixed['low']:.4f} to {fixed['high']:.4f}"
+        )
+    readers = list(result["modalities"][0]["readers"])
+    lines += ["", "reader AUCs", f"{'reader':<12}" + "".join(f"{m['modality']:>12}" for m in result["modalities"])]
+    for reader in readers:
+        lines.append(f"{reader:<12}" + "".join(f"{m['readers'][reader]:>12.4f}" for m in result["modalities"]))
+    if result["comparisons"]:
+        lines += [
+            "",
+            (
+                f"{'comparison':<16}{'difference':>11}  {'RRRC ' + level + ' CI':<21}{'F':>8}{'ddf':>8}{'p':>9}  "
+                f"{'FRRC ' + level + ' CI':<21}{'chi2':>8}{'p':>9}"
+            ),
+        ]
+        for comparison in result["comparisons"]:
+            random, fixed = comparison["rrrc"], comparison["frrc"]
+            pair = f"{comparison['modality_a']} - {comparison['modality_b']}"
+            lines.append(
+                f"{pair:<16}{comparison['difference']:>11.4f}  {random['low']:>8.4f} to {random['high']:>7.4f}  "
+                f"{random['f']:>8.3f}{random['ddf']:>8.2f}{random['p']:>9.3g}  "
+                f"{fixed['low']:>8.4f} to {fixed['high']:>7.4f}  {fixed['chisq']:>8.3f}{fixed['p']:>9.3g}"
+            )
+    components = result["variance_components"]
+    lines += ["", "variance components: " + ", ".join(f"{name} {components[name]:.4g}" for name in VARIANCE_COMPONENTS)]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def mrmc_power_command(arguments):
@@ -327,9 +382,6 @@ def _mrmc_power_pilot(arguments):
         readers = mapping.get("n_readers")
         return {"components_file": arguments.components, "n_readers": readers}, components, pilot_cases
     frame = read_ratings(arguments.ratings)
-    missing = [column for column in ("reader", "case", "truth", "score") if column not in frame.columns]
-    if missing:
-        raise PlanningInputError(f"{arguments.ratings}: missing column(s) {', '.join(missing)}")
     result = or_hillis(frame, covariance=arguments.covariance, alpha=arguments.alpha)
     modalities = {modality["modality"]: modality for modality in result["modalities"]}
     pilot = {
@@ -345,14 +397,11 @@ def _mrmc_power_pilot(arguments):
             raise PlanningInputError(
                 f"{arguments.ratings}: no modality {arguments.modality!r} (found {', '.join(modalities)})"
             )
-        single = modalities[arguments.modality]
-        # that modality's own one-modality OR components (evaluation.mrmc: Var(R) = MS(R) - Var(error) + Cov2)
-        source = {
-            "var_r": single["ms_r"] - single["var_error"] + single["cov2"],
-            "var_tr": 0.0,
-            "cov2": single["cov2"],
-            "var_error": single["var_error"],
-        }
+        # that modality's own OR components: the one-modality analysis of its ratings
+        own = frame
+        if "modality" in frame.columns:
+            own = frame[frame["modality"].astype(str) == arguments.modality].drop(columns="modality")
+        source = or_hillis(own, covariance=arguments.covariance, alpha=arguments.alpha)["variance_components"]
         pilot["modality"] = arguments.modality
     else:
         if arguments.test == "difference" and len(modalities) < 2:

@@ -68,13 +68,8 @@ Fixed readers, random cases (FRRC; the conclusion holds for these readers only),
 with normal intervals. ``D_F`` is the estimated variance of the reader-averaged difference (times r / 2),
 never negative, so it needs no truncation.
 
-The app's score for "this image is synthetic" (`synthetic_score`): the answer and its confidence (1-5)
-make 10 ordered levels, from the most sure "real" to the most sure "synthetic",
-
-    real, confidence 5 -> 1,  real 4 -> 2,  ...,  real 1 -> 5,  synthetic 1 -> 6,  ...,  synthetic 5 -> 10
-
-so that truth 1 = synthetic image. Without confidences the answer alone is a 2-level score (real 1,
-synthetic 2), and then each reader's AUC is their balanced accuracy, (sensitivity + specificity) / 2.
+The command line (``python -m evaluation mrmc``, its CSV reader and text report) is `evaluation.cli`; the
+rating app's score for "this image is synthetic" is `evaluation.study_roc.synthetic_scores`.
 """
 
 import itertools
@@ -85,46 +80,16 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.roc import delong_covariance, placement_values
-from evaluation.turing import LABELS
 
 COVARIANCES = ("jackknife", "delong")
 REQUIRED_COLUMNS = ("reader", "case", "truth", "score")
 SINGLE_MODALITY = "0"
-CONFIDENCES = (1, 2, 3, 4, 5)
 CHANCE_AUC = 0.5
 VARIANCE_COMPONENTS = ("var_r", "var_tr", "cov1", "cov2", "cov3", "var_error")
 
 
 class MRMCInputError(ValueError):
     """Ratings the OR analysis cannot use; the message says why in one line."""
-
-
-def synthetic_score(answer, confidence=None):
-    """Score 1-10 for "synthetic" from ``answer`` ("real"/"synthetic") and ``confidence`` 1-5; 1-2 without it."""
-    if answer not in LABELS:
-        raise ValueError(f"answer must be 'real' or 'synthetic', not {answer!r}")
-    if confidence is None:
-        return 1 if answer == "real" else 2
-    if isinstance(confidence, bool) or confidence not in CONFIDENCES:
-        raise ValueError(f"confidence must be one of {CONFIDENCES} or None, not {confidence!r}")
-    return 6 - int(confidence) if answer == "real" else 5 + int(confidence)
-
-
-def synthetic_scores(answers, confidences=None):
-    """`synthetic_score` of every rating, as an integer Series (index of ``answers`` when it is a Series)."""
-    answers = pd.Series(answers, dtype=object)
-    unknown = sorted(set(answers) - set(LABELS), key=str)
-    if unknown:
-        raise ValueError(f"answers must be 'real' or 'synthetic'; found {unknown[:5]}")
-    called_real = (answers == "real").to_numpy()
-    if confidences is None:
-        return pd.Series(np.where(called_real, 1, 2), index=answers.index, dtype=np.int64)
-    confidence = pd.to_numeric(pd.Series(list(confidences), index=answers.index), errors="coerce")
-    if len(confidence) != len(answers) or not confidence.isin(CONFIDENCES).all():
-        # Mixing 2-level and 10-level scores would put them on one scale they do not share.
-        raise ValueError(f"confidences must be one of {CONFIDENCES} for every answer, or None for none")
-    levels = confidence.to_numpy(dtype=np.int64)
-    return pd.Series(np.where(called_real, 6 - levels, 5 + levels), index=answers.index, dtype=np.int64)
 
 
 def or_hillis(ratings, covariance="jackknife", alpha=0.05):
@@ -426,57 +391,3 @@ def modality_comparisons(modalities, theta, components, alpha):
             }
         )
     return comparisons, global_test
-
-
-def read_ratings(path):
-    """The ratings CSV at ``path``, reader, case and modality names read as strings; `MRMCInputError` if unreadable."""
-    try:
-        return pd.read_csv(path, dtype={"reader": str, "case": str, "modality": str})
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise MRMCInputError(f"cannot read the ratings file {path}: {reason}") from error
-
-
-def result_table(result):
-    """`or_hillis` output as a plain-text report (one table per modality, per comparison, the components)."""
-    level = f"{1 - result['alpha']:.0%}"
-    lines = [
-        (
-            f"OR-Hillis MRMC ROC analysis, {result['covariance']} covariance: {result['n_readers']} readers, "
-            f"{result['n_cases']} cases ({result['n_positive']} positive, {result['n_negative']} negative)"
-        ),
-        "",
-        (
-            f"{'modality':<12}{'AUC':>8}  {'RRRC ' + level + ' CI':<19}{'df':>7}{'p(AUC=0.5)':>12}  "
-            f"{'FRRC ' + level + ' CI':<19}"
-        ),
-    ]
-    for modality in result["modalities"]:
-        random, fixed = modality["rrrc"], modality["frrc"]
-        lines.append(
-            f"{modality['modality']:<12}{modality['auc']:>8.4f}  {random['low']:.4f} to {random['high']:.4f}  "
-            f"{random['df']:>7.2f}{random['p_vs_half']:>12.3g}  {fixed['low']:.4f} to {fixed['high']:.4f}"
-        )
-    readers = list(result["modalities"][0]["readers"])
-    lines += ["", "reader AUCs", f"{'reader':<12}" + "".join(f"{m['modality']:>12}" for m in result["modalities"])]
-    for reader in readers:
-        lines.append(f"{reader:<12}" + "".join(f"{m['readers'][reader]:>12.4f}" for m in result["modalities"]))
-    if result["comparisons"]:
-        lines += [
-            "",
-            (
-                f"{'comparison':<16}{'difference':>11}  {'RRRC ' + level + ' CI':<21}{'F':>8}{'ddf':>8}{'p':>9}  "
-                f"{'FRRC ' + level + ' CI':<21}{'chi2':>8}{'p':>9}"
-            ),
-        ]
-        for comparison in result["comparisons"]:
-            random, fixed = comparison["rrrc"], comparison["frrc"]
-            pair = f"{comparison['modality_a']} - {comparison['modality_b']}"
-            lines.append(
-                f"{pair:<16}{comparison['difference']:>11.4f}  {random['low']:>8.4f} to {random['high']:>7.4f}  "
-                f"{random['f']:>8.3f}{random['ddf']:>8.2f}{random['p']:>9.3g}  "
-                f"{fixed['low']:>8.4f} to {fixed['high']:>7.4f}  {fixed['chisq']:>8.3f}{fixed['p']:>9.3g}"
-            )
-    components = result["variance_components"]
-    lines += ["", "variance components: " + ", ".join(f"{name} {components[name]:.4g}" for name in VARIANCE_COMPONENTS)]
-    return "\n".join(line.rstrip() for line in lines)

@@ -24,9 +24,17 @@ class AnalysisFilterForm(forms.Form):
         help_text="The AUC above 0.5 the next study should detect, for the readers x images planning table.",
     )
 
+    readers = forms.IntegerField(min_value=2, max_value=1000, required=False, label="Planned readers")
+    images = forms.IntegerField(min_value=4, max_value=100000, required=False, label="Planned images")
+
     def clean_raters(self):
         return self.cleaned_data["raters"] or "all"
 
     def clean_effect(self):
         effect = self.cleaned_data["effect"]
         return PLANNING_EFFECT if effect is None else effect
+
+    def planned_design(self):
+        """``(readers, images)`` whose power the page shows, or None unless both are given."""
+        readers, images = self.cleaned_data.get("readers"), self.cleaned_data.get("images")
+        return (readers, images) if readers and images else None

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 
 from evaluation import correlation, plots, study_roc
 from evaluation.analysis import SETTINGS, analyse, methods_paragraph, quality_grid, results_table
+from evaluation.results import setting_label
 from ratingsite.analysis.data import (
     RATER_GROUPS,
     chosen_evaluations,
@@ -28,6 +29,7 @@ HYPE_RESAMPLES = 1000
 SCATTER_PLOTS = 6
 TABLE_ROWS = 30
 STANDARD_PLOTS = ("accuracy", "confusion", "roc", "auc-by-set", "auc-by-setting", "quality-histograms", "quality-grid")
+AUC_FOREST_TABLES = {"auc-by-set": "mrmc_by_set", "auc-by-setting": "mrmc_by_setting"}
 # The effect the planning table is drawn for unless the researcher types another: AUC 0.6 against 0.5.
 PLANNING_EFFECT = 0.1
 EXPORTS = {
@@ -148,14 +150,14 @@ class StudyReport:
             if not curves:
                 raise ReportError("the ratings hold no rater who saw both real and synthetic images")
             return plots.roc_plot(curves)
-        if name in ("auc-by-set", "auc-by-setting"):
-            rows = tables.get(name.replace("auc-by", "mrmc_by").replace("-", "_"))
+        if name in AUC_FOREST_TABLES:
+            rows = tables.get(AUC_FOREST_TABLES[name])
             if rows is None or "low" not in rows or not np.isfinite(rows["auc"].astype(float)).any():
                 raise ReportError(f"no synthetic {name.removeprefix('auc-by-')} has an AUC with an interval")
             if name == "auc-by-set":
                 return plots.auc_forest(rows)
             settings = [column for column in SETTINGS if column in rows]
-            labels = [", ".join(f"{name} {row[name]}" for name in settings) for _, row in rows.iterrows()]
+            labels = [setting_label(row, settings) for _, row in rows.iterrows()]
             labelled = rows.assign(setting=labels)
             return plots.auc_forest(labelled, "setting", title="AUC per training setting")
         if name == "quality-histograms":
@@ -201,12 +203,12 @@ class StudyReport:
         svg = self.plot_bytes(name, "svg", metric).decode()
         return mark_safe(svg[svg.index("<svg") :])
 
-    def planning(self, effect=PLANNING_EFFECT):
-        """Images needed per number of readers (80% power) to show AUC 0.5 + ``effect`` differs from 0.5."""
-        return study_roc.planning(self.analysis.summaries["mrmc"], effect)
+    def context(self, planning_effect=PLANNING_EFFECT, planned_design=None):
+        """What the page and the HTML report show: tables as rows, summaries, plots as inline SVG.
 
-    def context(self, planning_effect=PLANNING_EFFECT):
-        """What the page and the HTML report show: tables as rows, summaries, plots as inline SVG."""
+        ``planning_effect`` (AUC - 0.5) is the effect of the planning table; ``planned_design`` an optional
+        ``(readers, images)`` whose power is shown beside it.
+        """
         tables = self.analysis.tables
         conditions = self.analysis.summaries["mrmc_conditions"]
         set_level = tables.get("set_level")
@@ -230,7 +232,14 @@ class StudyReport:
             "mrmc_conditions": conditions,
             "planning_effect": planning_effect,
             "planning_auc": 0.5 + planning_effect,
-            "planning": self.planning(planning_effect),
+            "planning_target": study_roc.PLANNING_TARGET,
+            "planning": study_roc.planning(self.analysis.summaries["mrmc"], planning_effect),
+            "planned": planned_design
+            and {
+                "readers": planned_design[0],
+                "images": planned_design[1],
+                "power": study_roc.power_of(self.analysis.summaries["mrmc"], planning_effect, *planned_design),
+            },
             "hype": self.analysis.summaries["hype"],
             "fleiss": self.analysis.summaries["fleiss_answer"],
             "icc": self.analysis.summaries["icc_quality"],

@@ -42,13 +42,15 @@ class StudyReportMixin(ResearcherRequiredMixin):
         self.study = get_object_or_404(Study, pk=self.kwargs["pk"])
         self.form = AnalysisFilterForm(self.request.GET or None)
         self.form.fields["studies"].queryset = Study.objects.exclude(pk=self.study.pk).order_by("name")
-        rater_group, studies, self.planning_effect = "all", [self.study], PLANNING_EFFECT
+        rater_group, studies = "all", [self.study]
+        self.planning_effect, self.planned_design = PLANNING_EFFECT, None
         if self.form.is_bound:
             if not self.form.is_valid():
                 raise ReportError("; ".join(error for errors in self.form.errors.values() for error in errors))
             rater_group = self.form.cleaned_data["raters"]
             studies += list(self.form.cleaned_data["studies"])
             self.planning_effect = self.form.cleaned_data["effect"]
+            self.planned_design = self.form.planned_design()
         return cached_report(studies, rater_group)
 
 
@@ -56,7 +58,7 @@ class StudyAnalysis(StudyReportMixin, View):
     def get(self, request, pk):
         context = {}
         try:
-            context.update(self.report().context(self.planning_effect))
+            context.update(self.report().context(self.planning_effect, self.planned_design))
         except ReportError as error:
             context["error"] = str(error)
         context.update(study=self.study, form=self.form, query=request.GET.urlencode())

@@ -14,6 +14,7 @@ from ratingsite.studies.models import Study, StudyItem
 from synthesis.preprocessing import encode_png
 
 STUDY_JOB_KIND = "prepare study"
+STUDY_FILES_JOB_KIND = "rewrite study files"
 
 
 def draw_pool(study):
@@ -117,6 +118,8 @@ def enqueue_preparation(study, created_by=None):
 
 
 def enqueue_rewrite(study, created_by=None):
-    study.job = Job.enqueue(rewrite_study_files, {"study_pk": study.pk}, kind=STUDY_JOB_KIND, created_by=created_by)
+    study.job = Job.enqueue(
+        rewrite_study_files, {"study_pk": study.pk}, kind=STUDY_FILES_JOB_KIND, created_by=created_by
+    )
     Study.objects.filter(pk=study.pk).update(job=study.job)
     return study.job

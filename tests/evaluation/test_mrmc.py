@@ -12,18 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation.cli import main
-from evaluation.mrmc import (
-    MRMCInputError,
-    jackknife_covariance,
-    or_hillis,
-    or_hillis_array,
-    read_ratings,
-    synthetic_score,
-    synthetic_scores,
-)
+from evaluation.cli import main, read_ratings
+from evaluation.mrmc import MRMCInputError, jackknife_covariance, or_hillis, or_hillis_array
 from evaluation.roc import auc, placement_values
 from evaluation.roe_metz import STRUCTURES, simulate
+from evaluation.study_roc import synthetic_scores
 from evaluation.turing import turing_summary
 from tests.evaluation.golden import golden_ratings
 
@@ -251,9 +244,9 @@ def test_roe_metz_simulation_is_seeded_and_centred_on_its_auc():
 
 
 def test_synthetic_score_mapping():
-    assert [synthetic_score("real", confidence) for confidence in (5, 4, 3, 2, 1)] == [1, 2, 3, 4, 5]
-    assert [synthetic_score("synthetic", confidence) for confidence in (1, 2, 3, 4, 5)] == [6, 7, 8, 9, 10]
-    assert (synthetic_score("real"), synthetic_score("synthetic")) == (1, 2)
+    assert synthetic_scores(["real"] * 5, [5, 4, 3, 2, 1]).tolist() == [1, 2, 3, 4, 5]
+    assert synthetic_scores(["synthetic"] * 5, [1, 2, 3, 4, 5]).tolist() == [6, 7, 8, 9, 10]
+    assert synthetic_scores(["real", "synthetic"]).tolist() == [1, 2]
     answers = pd.Series(["real", "synthetic", "real"], index=[10, 11, 12])
     scores = synthetic_scores(answers, [5, 5, 1])
     assert scores.tolist() == [1, 10, 5] and scores.index.tolist() == [10, 11, 12]
@@ -262,7 +255,7 @@ def test_synthetic_score_mapping():
         with pytest.raises(ValueError):
             synthetic_scores(*bad)
     with pytest.raises(ValueError):
-        synthetic_score("real", 0)
+        synthetic_scores(["real"], [0])
 
 
 def test_two_level_score_auc_is_the_balanced_accuracy():

@@ -116,3 +116,13 @@ def test_planning_needs_fewer_images_with_more_readers():
     cases = [row["n_cases"] for row in table if row["n_cases"] is not None]
     assert cases and cases == sorted(cases, reverse=True)
     assert all(row["power"] >= 0.8 for row in table if row["n_cases"] is not None)
+
+
+def test_perfect_readers_leave_no_variance_and_no_planning_but_say_why():
+    ratings = golden_ratings()
+    ratings = ratings.assign(answer=ratings["truth"], confidence=5)
+    summary = study_roc.reader_averaged(ratings)
+    assert summary["auc"] == 1 and "no variance left" in summary["note"]
+    assert study_roc.planning(summary, effect=0.1) is None
+    assert study_roc.power_of(summary, 0.1, 5, 100) is None
+    assert len(results_table(analyse(ratings, resamples=20))) > 0

@@ -346,3 +346,27 @@ def test_the_roc_and_mrmc_section_agrees_with_or_hillis_on_the_exported_ratings(
     assert {"report/plots/roc.png", "report/plots/roc.svg", "report/plots/auc-by-set.svg"} <= set(archive.namelist())
     html = archive.read("report/report.html").decode()
     assert "Reader-averaged AUC (OR-Hillis, jackknife)" in html and "Obuchowski-Rockette" in html
+
+
+def test_two_studies_of_the_same_images_read_by_the_same_raters_are_compared_as_conditions(
+    study, sets, raters, researcher_client
+):
+    real, synthetic_sets = sets
+    second = make_study("Second reading", real, synthetic_sets, seed=3)
+    rate(second, raters, np.random.default_rng(1))
+    for rating in Rating.objects.select_related("item"):
+        rating.confidence = 1 + rating.pk % 5
+        rating.save()
+    page = researcher_client.get(
+        reverse("analysis:study-analysis", args=[study.pk]), {"studies": [second.pk], "readers": 6, "images": 80}
+    ).content.decode()
+    assert "Two conditions, same images and readers" in page
+    assert "3 readers x 38 images read in every study" in page
+    assert "<td>Second reading - Turing test</td>" in page or "<td>Turing test - Second reading</td>" in page
+    assert "Power with 6 readers and 80 images:" in page
+    results = pd.read_csv(io.BytesIO(export(researcher_client, study, "results.csv", studies=[second.pk])))
+    conditions = results[results["section"] == "MRMC: conditions"]
+    assert {"F (1, ddf), random readers and cases", "chi-square (1 df), these readers only"} <= set(
+        conditions["statistic"]
+    )
+    assert (conditions["n"] == 38).all()
