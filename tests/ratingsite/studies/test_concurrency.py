@@ -4,12 +4,12 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 
+from ratingsite.core.storage import atomic_with_files
 from ratingsite.imagesets.importing import import_image_set
-from ratingsite.studies.jobs import display_png
+from ratingsite.studies.jobs import write_display_files
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
 from tests.factories import PASSWORD, RaterFactory
 from tests.http import Browser
@@ -29,7 +29,13 @@ def rate_everything(base_url, username, study_pk):
     status, page = browser.get(rate_path)
     while "You have rated every image" not in page:
         token = re.search(r"/studies/images/([\w-]+)\.png", page).group(1)
-        fields = {"csrfmiddlewaretoken": Browser.csrf_token(page), "token": token, "answer": "real", "quality": 3}
+        fields = {
+            "csrfmiddlewaretoken": Browser.csrf_token(page),
+            "token": token,
+            "answer": "real",
+            "quality": 3,
+            "confidence": 4,
+        }
         for _ in range(2):
             status, page = browser.post(rate_path, fields)
             assert status == 200
@@ -57,10 +63,8 @@ def six_image_study(tmp_path, hc18_dir):
     folder = hc18_folder(hc18_dir, tmp_path / "real", 6)
     image_set = import_image_set(folder, name="six").image_set
     study = Study.objects.create(name="concurrent", instructions="", display_size=128)
-    for image in image_set.images.all():
-        item = StudyItem(study=study, image=image, is_real=True)
-        with image.derived.get(size=64).file.open("rb") as derived:
-            data = display_png(derived, study.display_size)
-        item.file.save(f"{item.token}.png", ContentFile(data), save=False)
-        item.save()
+    items = [StudyItem(study=study, image=image, is_real=True) for image in image_set.images.all()]
+    with atomic_with_files() as save:
+        for item in write_display_files(study, items, save):
+            item.save()
     return study
