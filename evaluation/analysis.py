@@ -12,9 +12,9 @@ Inputs (pandas DataFrames; extra columns are ignored):
 
 `analyse` runs every test of `evaluation.turing`, `evaluation.study_roc` (ROC and MRMC),
 `evaluation.agreement`, `evaluation.quality`, `evaluation.hype` and `evaluation.correlation` on them, each
-with its N. `results_table` flattens every
-estimate into one tidy table (one row per estimate: section, group, statistic, estimate, 95% CI, p, Holm
-p, N, note) for CSV and JSON; `methods_paragraph` writes the methods in words for a report.
+with its N. `results_table` flattens every estimate into one tidy table (one row per estimate: section,
+group, statistic, estimate, 95% CI, p, Holm p, N, note) for CSV and JSON; `methods_paragraph` writes the
+methods in words for a report.
 """
 
 import math

@@ -48,21 +48,36 @@ def metric_scatter(sets, metric, outcome, band=None, log_band=None, label=None):
     return figure
 
 
+def forest_plot(values, lows, highs, labels, *, chance, limits, xlabel, title, width=5.6):
+    """One estimate per row with its interval (top row first), the value of no information dashed."""
+    values = np.asarray(values, dtype=float)
+    # Room for each row, and for each extra line of the axis label.
+    figure = new_figure(width, 0.9 + 0.2 * xlabel.count("\n") + 0.38 * max(len(values), 1))
+    axes = figure.subplots()
+    positions = np.arange(len(values))[::-1]
+    errors = np.vstack([values - np.asarray(lows, dtype=float), np.asarray(highs, dtype=float) - values])
+    axes.errorbar(values, positions, xerr=errors, fmt="o", color="#1f5f8b", capsize=3)
+    axes.axvline(chance, color="#888888", linestyle="--", linewidth=1)
+    axes.set_yticks(positions, labels)
+    axes.set_xlim(*limits)
+    axes.set_xlabel(xlabel)
+    axes.set_title(title, fontsize="medium")
+    return figure
+
+
 def accuracy_forest(turing_rows, title="Accuracy per rater"):
     """Accuracy with its Wilson 95% CI per row of a `evaluation.turing.turing_table`, chance marked at 50%."""
     rows = turing_rows.reset_index(drop=True)
-    figure = new_figure(5.6, 0.9 + 0.38 * max(len(rows), 1))
-    axes = figure.subplots()
-    positions = np.arange(len(rows))[::-1]
-    accuracy = rows["accuracy"].to_numpy(dtype=float) * 100
-    errors = np.vstack([accuracy - rows["accuracy_low"] * 100, rows["accuracy_high"] * 100 - accuracy])
-    axes.errorbar(accuracy, positions, xerr=errors, fmt="o", color="#1f5f8b", capsize=3)
-    axes.axvline(50, color="#888888", linestyle="--", linewidth=1)
-    axes.set_yticks(positions, [f"{group} (n={n})" for group, n in zip(rows["group"], rows["n_ratings"], strict=True)])
-    axes.set_xlim(-2, 102)  # room for the markers at 0% and 100%
-    axes.set_xlabel("accuracy, % (95% Wilson CI); dashed: chance")
-    axes.set_title(title, fontsize="medium")
-    return figure
+    return forest_plot(
+        rows["accuracy"] * 100,
+        rows["accuracy_low"] * 100,
+        rows["accuracy_high"] * 100,
+        [f"{group} (n={n})" for group, n in zip(rows["group"], rows["n_ratings"], strict=True)],
+        chance=50,
+        limits=(-2, 102),  # room for the markers at 0% and 100%
+        xlabel="accuracy, % (95% Wilson CI); dashed: chance",
+        title=title,
+    )
 
 
 def confusion_plot(confusion):
@@ -145,17 +160,15 @@ def roc_plot(curves, title="ROC: synthetic (positive) against real"):
 def auc_forest(rows, label_column="set", title="AUC per synthetic set"):
     """AUC with its RRRC 95% interval per row of `evaluation.study_roc.by_group`, chance marked at 0.5."""
     rows = rows[np.isfinite(rows["auc"].astype(float))].reset_index(drop=True)
-    longest = max((len(str(label)) for label in rows[label_column]), default=0)
-    figure = new_figure(4.0 + 0.07 * longest, 1.1 + 0.38 * max(len(rows), 1))
-    axes = figure.subplots()
-    positions = np.arange(len(rows))[::-1]
-    auc = rows["auc"].to_numpy(dtype=float)
-    errors = np.vstack([auc - rows["low"].to_numpy(dtype=float), rows["high"].to_numpy(dtype=float) - auc])
-    axes.errorbar(auc, positions, xerr=errors, fmt="o", color="#1f5f8b", capsize=3)
-    axes.axvline(0.5, color="#888888", linestyle="--", linewidth=1)
     labels = [f"{label} (n={n})" for label, n in zip(rows[label_column], rows["n_synthetic"], strict=True)]
-    axes.set_yticks(positions, labels)
-    axes.set_xlim(-0.02, 1.02)
-    axes.set_xlabel("AUC, synthetic vs real (95% CI, OR-Hillis RRRC)\ndashed: readers cannot tell")
-    axes.set_title(title, fontsize="medium")
-    return figure
+    return forest_plot(
+        rows["auc"],
+        rows["low"],
+        rows["high"],
+        labels,
+        chance=0.5,
+        limits=(-0.02, 1.02),
+        xlabel="AUC, synthetic vs real (95% CI, OR-Hillis RRRC)\ndashed: readers cannot tell",
+        title=title,
+        width=4.0 + 0.07 * max((len(str(label)) for label in rows[label_column]), default=0),
+    )

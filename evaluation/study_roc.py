@@ -138,6 +138,12 @@ def crossed_block(ratings, reader="rater", case="item"):
     return best
 
 
+def crossed_readings(ratings):
+    """``(scored first readings, their crossed block)``: what the single-condition analyses work on."""
+    ratings = scored(first_readings(ratings))
+    return ratings, crossed_block(ratings)
+
+
 def mrmc_frame(ratings, modality=None):
     """The columns `or_hillis` reads, from scored ratings."""
     frame = pd.DataFrame(
@@ -160,8 +166,7 @@ def reader_averaged(ratings, covariance="jackknife"):
     "n_real", "n_synthetic", "n_raters", "n_images", "score_levels", "covariance", "note"}``; without a
     crossed block of two readers, two real and two synthetic images, ``auc`` is NaN and the note says why.
     """
-    ratings = scored(first_readings(ratings))
-    block = crossed_block(ratings)
+    ratings, block = crossed_readings(ratings)
     summary = {
         "n_raters": int(ratings["rater"].nunique()),
         "n_images": int(ratings["item"].nunique()),
@@ -184,36 +189,26 @@ def reader_averaged(ratings, covariance="jackknife"):
         n_real=int((cases["positive"] == 0).sum()),
         n_synthetic=int(cases["positive"].sum()),
     )
-    left_out = summary["n_raters"] - summary["n_readers"], summary["n_images"] - summary["n_cases"]
-    summary["note"] = (
-        f"fully crossed block: {summary['n_readers']} of {summary['n_raters']} raters x {summary['n_cases']} of "
-        f"{summary['n_images']} images"
-        if any(left_out)
-        else ""
-    )
+    notes = []
+    if (summary["n_readers"], summary["n_cases"]) != (summary["n_raters"], summary["n_images"]):
+        notes.append(
+            f"fully crossed block: {summary['n_readers']} of {summary['n_raters']} raters x {summary['n_cases']} of "
+            f"{summary['n_images']} images"
+        )
     if not summary["rrrc"]["se"] > 0:
-        summary["note"] = "; ".join(
-            filter(
-                None,
-                [
-                    summary["note"],
-                    "every reader ranked every synthetic image above every real one: no "
-                    "variance left to make an interval from",
-                ],
-            )
+        notes.append(
+            "every reader ranked every synthetic image above every real one: no variance left to make an interval from"
         )
     elif summary["n_readers"] < 4:
-        summary["note"] = "; ".join(
-            filter(None, [summary["note"], f"{summary['n_readers']} readers: the RRRC interval is wide by design"])
-        )
+        notes.append(f"{summary['n_readers']} readers: the RRRC interval is wide by design")
+    summary["note"] = "; ".join(notes)
     return summary
 
 
 def by_group(ratings, columns, covariance="jackknife"):
     """Per group of synthetic images (``columns``, e.g. ``["set"]``): its images against every real image of the
     crossed block, one single-modality OR-Hillis analysis each. One row per group."""
-    ratings = scored(first_readings(ratings))
-    block = crossed_block(ratings)
+    _, block = crossed_readings(ratings)
     rows = []
     if block.empty:
         return pd.DataFrame(rows)

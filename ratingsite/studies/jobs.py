@@ -112,14 +112,15 @@ def rewrite_study_files(progress, *, study_pk):
 
 
 def enqueue_preparation(study, created_by=None):
-    study.job = Job.enqueue(prepare_study, {"study_pk": study.pk}, kind=STUDY_JOB_KIND, created_by=created_by)
-    Study.objects.filter(pk=study.pk).update(job=study.job)
-    return study.job
+    return enqueue_study_job(study, prepare_study, STUDY_JOB_KIND, created_by)
 
 
 def enqueue_rewrite(study, created_by=None):
-    study.job = Job.enqueue(
-        rewrite_study_files, {"study_pk": study.pk}, kind=STUDY_FILES_JOB_KIND, created_by=created_by
-    )
+    return enqueue_study_job(study, rewrite_study_files, STUDY_FILES_JOB_KIND, created_by)
+
+
+def enqueue_study_job(study, job_function, kind, created_by):
+    """Queue ``job_function`` for ``study`` and make it the study's job (the one its page follows)."""
+    study.job = Job.enqueue(job_function, {"study_pk": study.pk}, kind=kind, created_by=created_by)
     Study.objects.filter(pk=study.pk).update(job=study.job)
     return study.job

@@ -71,9 +71,9 @@ class StudyDetail(ResearcherRequiredMixin, DetailView):
         study = self.object
         if study.job is not None:
             study.job.sync_with_queue()
-        items = study.items.count()
-        real = study.items.filter(is_real=True).count()
         sizes = file_sizes(study)
+        items = len(sizes)
+        real = sum(is_real for _, is_real in sizes)
         auc = file_size_auc(sizes)
         context.update(
             items=items,
@@ -144,26 +144,31 @@ def participation_or_404(request, study_pk):
     )
 
 
-def closed(request, study):
-    """The page raters get while a study is not open (its files not made, or not all of one size)."""
-    return render(request, "studies/study_closed.html", {"study": study}, status=409)
+class OpenParticipationMixin:
+    """The request's rater's participation in the URL's study (404 for anyone else), while the study is open
+    (else the closed page); with ``consent_required``, a rater who has not consented goes to the start page."""
+
+    consent_required = False
+
+    def dispatch(self, request, pk):
+        self.participation = participation_or_404(request, pk)
+        self.study = self.participation.study
+        if not self.study.is_open:
+            # While its files are not made, or not all of one size: the same page whatever the reason.
+            return render(request, "studies/study_closed.html", {"study": self.study}, status=409)
+        if self.consent_required and self.participation.consented is None:
+            return redirect("studies:study-start", pk=pk)
+        return super().dispatch(request, pk)
 
 
-class StudyStart(View):
+class StudyStart(OpenParticipationMixin, View):
     """The rater's consent and instructions page."""
 
     def get(self, request, pk):
-        participation = participation_or_404(request, pk)
-        if not participation.study.is_open:
-            return closed(request, participation.study)
-        return render(
-            request, "studies/study_start.html", {"study": participation.study, "participation": participation}
-        )
+        return render(request, "studies/study_start.html", {"study": self.study, "participation": self.participation})
 
     def post(self, request, pk):
-        participation = participation_or_404(request, pk)
-        if not participation.study.is_open:
-            return closed(request, participation.study)
+        participation = self.participation
         if participation.consented is None:
             Participation.objects.filter(pk=participation.pk, consented__isnull=True).update(consented=timezone.now())
         # The rater's order is drawn once, here, so that the first rating page costs no more than the rest.
@@ -171,17 +176,10 @@ class StudyStart(View):
         return redirect("studies:study-rate", pk=pk)
 
 
-class StudyRate(View):
+class StudyRate(OpenParticipationMixin, View):
     """One image at a time, in the rater's own order; answers are final unless the study allows changes."""
 
-    def dispatch(self, request, pk):
-        self.participation = participation_or_404(request, pk)
-        self.study = self.participation.study
-        if not self.study.is_open:
-            return closed(request, self.study)
-        if self.participation.consented is None:
-            return redirect("studies:study-start", pk=pk)
-        return super().dispatch(request, pk)
+    consent_required = True
 
     def get(self, request, pk):
         order = self.participation.item_order()
