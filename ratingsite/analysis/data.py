@@ -8,7 +8,7 @@ from evaluation.lbp import lbp_histograms
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics.jobs import load_derived
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
-from ratingsite.studies.models import Rating
+from ratingsite.studies.models import Participation, Rating
 
 # Rater groups the analysis can be restricted to: label and the professions it takes (None: everyone).
 RATER_GROUPS = {
@@ -81,27 +81,36 @@ def ratings_frame(studies, rater_group="all"):
         .select_related(
             "item__study",
             "item__image__image_set__generated_from__snapshot__run",
-            "rater__rater_profile",
         )
         .order_by("item__study_id", "rater_id", "item_id")
     )
+    # Profession and years as they were when the rater joined each study, not as their profile says today.
+    rater_facts = {
+        (study_id, rater_id): (profession or "unknown", years)
+        for study_id, rater_id, profession, years in Participation.objects.filter(study__in=studies).values_list(
+            "study_id", "rater_id", "profession", "years_of_experience"
+        )
+    }
+    unknown = ("unknown", None)
     professions = RATER_GROUPS[rater_group][1]
-    if professions is not None:
-        ratings = ratings.filter(rater__rater_profile__profession__in=professions)
-    ratings = list(ratings)
+    ratings = [
+        rating
+        for rating in ratings
+        if professions is None or rater_facts.get((rating.item.study_id, rating.rater_id), unknown)[0] in professions
+    ]
     image_sets = {rating.item.image.image_set_id: rating.item.image.image_set for rating in ratings}
     labels = set_labels(sorted(image_sets.values(), key=lambda image_set: image_set.pk))
     settings = {pk: set_settings(image_set) for pk, image_set in image_sets.items()}
     rows = []
     for rating in ratings:
         image = rating.item.image
-        profile = getattr(rating.rater, "rater_profile", None)
+        profession, years = rater_facts.get((rating.item.study_id, rating.rater_id), unknown)
         rows.append(
             {
                 "study": rating.item.study.name,
                 "rater": rater_label(rating.rater_id),
-                "profession": profile.profession if profile else "unknown",
-                "years_of_experience": profile.years_of_experience if profile else None,
+                "profession": profession,
+                "years_of_experience": years,
                 "item": rating.item_id,
                 "image": image.pk,
                 "image_sha256": image.sha256,

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from ratingsite.accounts.models import RaterProfile
 from ratingsite.imagesets.models import ImageSet
@@ -36,8 +37,14 @@ StudySourceFormSet = forms.inlineformset_factory(
 )
 
 
+def username_field():
+    """The user model's own username field, so an invitation accepts exactly the names an account may have."""
+    field = get_user_model()._meta.get_field("username")
+    return forms.CharField(max_length=field.max_length, validators=field.validators, help_text=field.help_text)
+
+
 class RaterInviteForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    username = username_field()
     profession = forms.ChoiceField(choices=RaterProfile.Profession.choices)
     years_of_experience = forms.IntegerField(min_value=0, max_value=80)
 

@@ -9,8 +9,10 @@
   to the display size by one method and written by the one PNG encoder without compression, so real and
   synthetic files differ only in their pixels and all have the same number of bytes; a study opens to
   raters only when they do (`Study.file_bytes`).
-* A `Participation` makes a user a rater of a study (consent time included); each rater sees the items
-  in a uniform shuffle seeded by (study seed, rater), drawn at consent and kept.
+* A `Participation` makes a user a rater of a study (consent time included), with the rater's profession
+  and years of experience as they were at invitation: analyses and exports read these, so a later
+  invitation with other answers changes nothing already rated. Each rater sees the items in a uniform
+  shuffle seeded by (study seed, rater), drawn at consent and kept.
 * A `Rating` is one rater's answer for one item, at most one per (rater, item), with the server time from
   showing the image to the answer and the viewing time the browser measured. Where a study lets raters
   change answers, a change overwrites the answer, counts a revision and moves the submission time. A
@@ -24,6 +26,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from ratingsite.accounts.models import RaterProfile
 from ratingsite.core.models import Authored
 from ratingsite.imagesets.models import Image, ImageSet
 from ratingsite.jobs.models import Job
@@ -134,6 +137,18 @@ class Participation(models.Model):
     consented = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     order = models.JSONField(default=list, blank=True, help_text="The rater's item order, kept once made.")
+    profession = models.CharField(
+        max_length=16, choices=RaterProfile.Profession, blank=True, help_text="At invitation; empty: not known."
+    )
+    years_of_experience = models.PositiveSmallIntegerField(null=True, blank=True, help_text="At invitation.")
+
+    def save(self, *args, **kwargs):
+        # A participation made without them (the admin, a script) takes the rater's profile as it is now.
+        if self._state.adding and not self.profession:
+            profile = RaterProfile.objects.filter(user_id=self.rater_id).first()
+            if profile is not None:
+                self.profession, self.years_of_experience = profile.profession, profile.years_of_experience
+        super().save(*args, **kwargs)
 
     def item_order(self):
         """`Study.order_for` this rater, computed on first use and kept (the rating page needs it every time)."""

@@ -80,7 +80,7 @@ class StudyDetail(ResearcherRequiredMixin, DetailView):
             real_share=real / items if items else None,
             participations=[
                 {"participation": p, "rated": Rating.objects.filter(item__study=study, rater=p.rater).count()}
-                for p in study.participations.select_related("rater__rater_profile")
+                for p in study.participations.select_related("rater")
             ],
             file_size_auc=auc,
             leakage_warning=auc is not None and abs(auc - 0.5) > LEAKAGE_WARNING_DISTANCE,
@@ -100,9 +100,23 @@ class RaterInvite(ResearcherRequiredMixin, View):
         if not form.is_valid():
             messages.error(request, errors_as_message(form))
             return redirect(study)
+        username = form.cleaned_data["username"]
+        profession, years = form.cleaned_data["profession"], form.cleaned_data["years_of_experience"]
         user_model = get_user_model()
+        existing = user_model.objects.filter(username=username).first()
+        if existing is not None and is_researcher(existing):
+            messages.error(request, f"{username} is a researcher or staff account, which cannot be a rater.")
+            return redirect(study)
         with transaction.atomic():
-            user, created = user_model.objects.get_or_create(username=form.cleaned_data["username"])
+            user, created = user_model.objects.get_or_create(username=username)
+            participation = Participation.objects.filter(study=study, rater=user).first()
+            if participation is not None:
+                messages.info(
+                    request,
+                    f"{username} is already a rater of this study, as {participation.profession or 'unknown'} "
+                    f"with {participation.years_of_experience} years; that stays as it was.",
+                )
+                return redirect(study)
             password = None
             if created:
                 password = secrets.token_urlsafe(9)
@@ -110,17 +124,13 @@ class RaterInvite(ResearcherRequiredMixin, View):
                 user.save()
             add_to_role(user, RATERS)
             RaterProfile.objects.update_or_create(
-                user=user,
-                defaults={
-                    "profession": form.cleaned_data["profession"],
-                    "years_of_experience": form.cleaned_data["years_of_experience"],
-                },
+                user=user, defaults={"profession": profession, "years_of_experience": years}
             )
-            Participation.objects.get_or_create(study=study, rater=user)
+            Participation.objects.create(study=study, rater=user, profession=profession, years_of_experience=years)
         if password:
-            messages.success(request, f"Invited {user.username}. Their password, shown only this once: {password}")
+            messages.success(request, f"Invited {username}. Their password, shown only this once: {password}")
         else:
-            messages.success(request, f"Added the existing account {user.username} to this study.")
+            messages.success(request, f"Added the existing account {username} to this study.")
         return redirect(study)
 
 

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from PIL import Image as PILImage
 from statsmodels.sandbox.stats.runs import runstest_1samp
 
+from ratingsite.accounts.models import is_rater
+from ratingsite.analysis.data import ratings_frame
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies import jobs
@@ -24,7 +27,7 @@ from ratingsite.studies.models import (
     StudySource,
 )
 from synthesis.preprocessing import encode_png
-from tests.factories import RaterFactory, ResearcherFactory
+from tests.factories import RaterFactory, ResearcherFactory, UserFactory
 from tests.images import hc18_folder, png_bytes, png_chunk_types
 
 pytestmark = pytest.mark.django_db
@@ -355,6 +358,49 @@ def test_outsiders_see_nothing_of_a_study(study, client):
     assert client.get(reverse("studies:studyitem-image", args=[item.token])).status_code == 404
     assert client.get(reverse("studies:study-rate", args=[study.pk])).status_code == 404
     assert client.get(study.get_absolute_url()).status_code == 403
+
+
+def invite_as(client, study, username, profession, years):
+    return client.post(
+        reverse("studies:rater-invite", args=[study.pk]),
+        {"username": username, "profession": profession, "years_of_experience": years},
+        follow=True,
+    )
+
+
+def test_a_second_invitation_with_another_profession_leaves_the_first_studys_ratings_as_they_were(study, client):
+    invite_as(client, study, "reader", "clinician", 12)
+    reader = Participation.objects.get(study=study).rater
+    for item in study.items.all():
+        Rating.objects.create(item=item, rater=reader, answer="real", quality=3, shown="2026-01-01T00:00:00Z")
+    second = Study.objects.create(name="second", instructions="")
+    invite_as(client, second, "reader", "engineer", 0)
+    again = invite_as(client, study, "reader", "other", 1)
+    assert "already a rater of this study, as clinician with 12 years" in again.content.decode()
+
+    first_study = Study.objects.filter(pk=study.pk)
+    exported = ratings_frame(first_study)
+    assert len(exported) == 12
+    assert set(exported["profession"]) == {"clinician"} and set(exported["years_of_experience"]) == {12}
+    assert len(ratings_frame(first_study, "clinicians")) == 12 and ratings_frame(first_study, "engineers").empty
+    assert Participation.objects.get(study=second).profession == "engineer"
+    assert reader.rater_profile.profession == "engineer"  # the profile: the default for the next invitation
+    assert "<td>reader</td><td>clinician</td><td>12</td>" in client.get(study.get_absolute_url()).content.decode()
+
+
+def test_staff_and_researchers_cannot_be_invited_as_raters(study, client):
+    staff = UserFactory(is_staff=True)
+    researcher = ResearcherFactory()
+    for account in (staff, researcher):
+        page = invite_as(client, study, account.username, "clinician", 3).content.decode()
+        assert f"{account.username} is a researcher or staff account, which cannot be a rater." in page
+        assert not is_rater(account) and not account.participations.exists()
+
+
+def test_invitation_usernames_go_through_the_user_models_validators(study, client):
+    page = invite_as(client, study, "drop table;", "clinician", 3).content.decode()
+    assert "Enter a valid username" in page
+    assert not Participation.objects.exists() and not get_user_model().objects.filter(username="drop table;").exists()
 
 
 def test_a_pool_larger_than_a_set_fails_clearly(client, image_sets, run_worker):
