@@ -43,6 +43,22 @@ EXPORTS = {
 }
 
 
+# A text cell beginning with one of these runs as a formula when a spreadsheet opens the CSV.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_csv(frame):
+    """``frame`` as CSV in which no text cell can run as a spreadsheet formula: a text cell that begins with
+    = + - @, a tab or a carriage return gets a leading ``'`` (OWASP, "CSV Injection"); numbers stay numbers.
+    A rater's comment or a set's name is free text, and "=HYPERLINK(...)" in one would run when opened."""
+    safe = frame.copy()
+    for column in safe.select_dtypes(include=["object", "string"]).columns:
+        safe[column] = safe[column].map(
+            lambda value: f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+        )
+    return safe.to_csv(index=False)
+
+
 class ReportError(ValueError):
     """The analysis cannot be made (no ratings, an unknown plot or metric)."""
 
@@ -274,10 +290,10 @@ class StudyReport:
     def export(self, filename):
         """One export file's bytes; ``filename`` is a key of ``EXPORTS``."""
         producers = {
-            "ratings.csv": lambda: self.ratings.to_csv(index=False),
-            "images.csv": lambda: self.image_table.to_csv(index=False),
-            "sets.csv": lambda: self.analysis.tables["sets"].to_csv(index=False),
-            "results.csv": lambda: self.results.to_csv(index=False),
+            "ratings.csv": lambda: spreadsheet_csv(self.ratings),
+            "images.csv": lambda: spreadsheet_csv(self.image_table),
+            "sets.csv": lambda: spreadsheet_csv(self.analysis.tables["sets"]),
+            "results.csv": lambda: spreadsheet_csv(self.results),
             "results.json": lambda: self.results.to_json(orient="records", indent=1),
             "settings.json": lambda: json.dumps(self.settings(), indent=1),
             "report.html": self.html,

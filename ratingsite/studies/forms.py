@@ -49,9 +49,13 @@ class RaterInviteForm(forms.Form):
     years_of_experience = forms.IntegerField(min_value=0, max_value=80)
 
 
+# The longest viewing time taken as measured (a day): the browser reports it, so it may be anything.
+MAX_VIEWING_MS = 24 * 3600 * 1000
+
+
 class RatingForm(forms.ModelForm):
     token = forms.CharField(widget=forms.HiddenInput)
-    viewing_ms = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    viewing_ms = forms.IntegerField(min_value=0, max_value=MAX_VIEWING_MS, required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Rating

@@ -175,6 +175,25 @@ def test_ratings_csv_round_trips_to_the_database_rows(study, researcher_client):
         assert pd.Timestamp(row["submitted"]) == pd.Timestamp(rating.submitted)
 
 
+def test_text_cells_cannot_run_as_spreadsheet_formulas(study, researcher_client):
+    comments = ['=HYPERLINK("http://example.org","open")', "+1 for this one", "-ish", "@SUM(A1)", "\tx", "fine"]
+    ratings = list(Rating.objects.order_by("pk")[: len(comments)])
+    for rating, comment in zip(ratings, comments, strict=True):
+        Rating.objects.filter(pk=rating.pk).update(comment=comment)
+    Study.objects.filter(pk=study.pk).update(name="=cmd|' /C calc'!A0")
+    archive = zipfile.ZipFile(io.BytesIO(export(researcher_client, study, "report.zip")))
+    for exported in (export(researcher_client, study, "ratings.csv"), archive.read("report/ratings.csv")):
+        table = pd.read_csv(io.BytesIO(exported), keep_default_na=False)
+        by_rating = table.set_index(["rater", "item"])["comment"]
+        for rating, comment in zip(ratings, comments, strict=True):
+            expected = comment if comment == "fine" else f"'{comment}"
+            assert by_rating.loc[(rater_label(rating.rater_id), rating.item_id)] == expected
+        assert set(table["study"]) == {"'=cmd|' /C calc'!A0"}
+        assert table["quality"].dtype.kind == "i" and (table["quality"] > 0).all()  # numbers stay numbers
+    sets_table = pd.read_csv(io.BytesIO(export(researcher_client, study, "results.csv")))
+    assert pd.api.types.is_numeric_dtype(sets_table["estimate"]) and (sets_table["estimate"] < 0).any()
+
+
 def test_per_image_table_holds_every_metric_and_the_mean_ratings(study, researcher_client):
     images = pd.read_csv(io.BytesIO(export(researcher_client, study, "images.csv")))
     assert len(images) == REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET

@@ -18,6 +18,7 @@ from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
+from ratingsite.studies.forms import MAX_VIEWING_MS
 from ratingsite.studies.models import (
     Participation,
     Rating,
@@ -232,6 +233,10 @@ def test_invalid_answers_are_refused(study, client):
     page = response.content.decode()
     assert 'name="answer" value="real" required checked' in page
     assert 'name="quality" value="5" required>' in page
+    for viewing_ms in ("100000000000000000000", "1e20", str(MAX_VIEWING_MS + 1), "-1"):
+        answer = {"token": item.token, "answer": "real", "quality": 3, "viewing_ms": viewing_ms}
+        assert client.post(reverse("studies:study-rate", args=[study.pk]), answer).status_code == 400, viewing_ms
+    assert not Rating.objects.exists()
 
 
 def test_the_rating_page_keeps_the_first_showing_and_stays_cheap(study, client, django_assert_max_num_queries):
