@@ -6,5 +6,6 @@
 * `synthesis.data`: choosing, loading and augmenting training images.
 * `synthesis.training`: the training loop, `train`, with snapshots and exact resumption.
 * `synthesis.generation`: synthetic images and sample grids from a snapshot.
+* `synthesis.locking`: file locks that die with their holder, such as a run directory's one trainer.
 * `python -m synthesis train|generate`: the command line.
 """

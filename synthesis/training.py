@@ -22,6 +22,9 @@ Files written to ``out_dir``:
 * ``resume.pt`` every ``resume_every`` epochs, when ``should_stop`` ends the run, and at the end.
 * ``history.json``/``history.csv`` (per epoch: mean D loss, G loss, D(x) and D(G(z)) over the epoch's
   images) with each resume checkpoint, and ``losses.png`` at each snapshot and at the end.
+* ``trainer.lock``: held (see `synthesis.locking`) by the process that trains in ``out_dir``, for as long as
+  it does. A second trainer on the same directory is refused with `RunDirectoryBusy` rather than
+  interleaving its checkpoints with the first one's; a trainer that dies, even by ``kill -9``, frees it.
 """
 
 import csv
@@ -37,6 +40,7 @@ from torch import nn
 
 from .data import augment, seed_everything, to_unit_range
 from .generation import SNAPSHOT_FORMAT, save_sample_grid
+from .locking import LockHeld, file_lock
 from .models import build_discriminator, build_generator, image_size_of
 from .plots import plot_history
 from .preprocessing import RESIZE_MODES
@@ -45,6 +49,11 @@ RESUME_FORMAT = "synthesis.dcgan-resume/1"
 HISTORY_FIELDS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake")
 # Fields that may change between a run and its resumption without changing the result.
 RESUMABLE_CHANGES = ("device", "resume_every")
+TRAINER_LOCK = "trainer.lock"
+
+
+class RunDirectoryBusy(ValueError):
+    """Another live process is training in the run directory."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +153,17 @@ def train(config, images, out_dir, progress=None, should_stop=None):
     _check_images(images, config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with file_lock(out_dir / TRAINER_LOCK, wait=False):
+            return _train(config, images, out_dir, progress, should_stop)
+    except LockHeld as held:
+        raise RunDirectoryBusy(
+            f"{out_dir} is being trained by another process (pid {held.holder}); "
+            "wait for it to finish or stop it, then resume"
+        ) from None
+
+
+def _train(config, images, out_dir, progress, should_stop):
     device = resolve_device(config.device)
     on_cuda = device.type == "cuda"
     if on_cuda:

@@ -1,6 +1,7 @@
 """Role checks for class-based views; the login itself is enforced site-wide by LoginRequiredMiddleware."""
 
 from django.contrib.auth.mixins import UserPassesTestMixin
+from django.shortcuts import get_object_or_404
 
 from ratingsite.accounts.models import is_researcher
 
@@ -10,3 +11,29 @@ class ResearcherRequiredMixin(UserPassesTestMixin):
 
     def test_func(self):
         return is_researcher(self.request.user)
+
+
+class VisibleObjectsMixin(ResearcherRequiredMixin):
+    """List and detail views of `Owned` rows: researchers see what `Owned.visible_to` lets them (404 for the
+    rest); the page is told whether they may change the object (``may_change``) and share it (``may_share``)."""
+
+    def get_queryset(self):
+        return self.model.visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if getattr(self, "object", None) is not None:
+            context["may_change"] = self.object.may_change(self.request.user)
+            context["may_share"] = self.object.may_share(self.request.user)
+        return context
+
+
+class MayChangeMixin(ResearcherRequiredMixin):
+    """Views that change or analyse one `Owned` row (``permission_object``, by default ``model`` with the URL's
+    pk): its owner, collaborators and staff; other researchers get 403, and 404 where they may not see it."""
+
+    def permission_object(self):
+        return get_object_or_404(self.model.visible_to(self.request.user), pk=self.kwargs["pk"])
+
+    def test_func(self):
+        return super().test_func() and self.permission_object().may_change(self.request.user)

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.generic import View
 
 from evaluation import plots
-from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.accounts.mixins import MayChangeMixin
 from ratingsite.analysis.forms import AnalysisFilterForm
 from ratingsite.analysis.reports import EXPORTS, PLANNING_EFFECT, ReportError, StudyReport
 from ratingsite.metrics.models import Evaluation, ImageScore
@@ -35,13 +35,18 @@ def cached_report(studies, rater_group):
     return report
 
 
-class StudyReportMixin(ResearcherRequiredMixin):
-    """The study of the URL, the filter of the query string, and their report (or the reason there is none)."""
+class StudyReportMixin(MayChangeMixin):
+    """The study of the URL, the filter of the query string, and their report (or the reason there is none).
+    Only those who may change a study analyse it, and pool it only with studies they may change too."""
+
+    model = Study
 
     def report(self):
         self.study = get_object_or_404(Study, pk=self.kwargs["pk"])
         self.form = AnalysisFilterForm(self.request.GET or None)
-        self.form.fields["studies"].queryset = Study.objects.exclude(pk=self.study.pk).order_by("name")
+        self.form.fields["studies"].queryset = (
+            Study.changeable_by(self.request.user).exclude(pk=self.study.pk).order_by("name")
+        )
         rater_group, studies = "all", [self.study]
         self.planning_effect, self.planned_design = PLANNING_EFFECT, None
         if self.form.is_bound:

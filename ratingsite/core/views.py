@@ -1,6 +1,11 @@
-from django.views.generic import TemplateView
+from django.conf import settings
+from django.contrib import messages
+from django.forms import modelform_factory
+from django.views.generic import TemplateView, UpdateView
 
+from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import is_researcher
+from ratingsite.core.forms import CollaboratorsForm
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
 
@@ -12,6 +17,31 @@ class Home(TemplateView):
         context = super().get_context_data(**kwargs)
         context["participations"] = self.request.user.participations.select_related("study")
         if is_researcher(self.request.user):
-            context["image_sets"] = ImageSet.objects.all()[:10]
+            context["image_sets"] = ImageSet.visible_to(self.request.user)[:10]
             context["active_jobs"] = Job.objects.filter(status__in=Job.ACTIVE_STATUSES)[:10]
         return context
+
+
+class CollaboratorsUpdate(ResearcherRequiredMixin, UpdateView):
+    """The owner (or staff) names the researchers who share an `Owned` row; the URL names its ``model``."""
+
+    template_name = "core/collaborators_form.html"
+
+    def get_queryset(self):
+        return self.model.visible_to(self.request.user)
+
+    def test_func(self):
+        return super().test_func() and self.get_object().may_share(self.request.user)
+
+    def get_form_class(self):
+        return modelform_factory(self.model, form=CollaboratorsForm, fields=("collaborators",))
+
+    def form_valid(self, form):
+        messages.success(self.request, "Collaborators saved.")
+        return super().form_valid(form)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(see_all_work=settings.RESEARCHERS_SEE_ALL_WORK, **kwargs)
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()

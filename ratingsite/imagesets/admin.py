@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from ratingsite.core.admin import OwnedAdmin
 from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSet
 
 
 @admin.register(ImageSet)
-class ImageSetAdmin(admin.ModelAdmin):
+class ImageSetAdmin(OwnedAdmin):
     list_display = ("name", "kind", "resize_mode", "created_by", "created")
     list_filter = ("kind", "resize_mode")
     search_fields = ("name",)

@@ -8,8 +8,13 @@ The import runs in two passes so that nothing is written unless everything is go
    resolution not larger than the image (a 64-pixel synthetic image gets no upsampled 128 version).
    Any refusal stops the import with a message naming the file; nothing has been written.
 2. Store: inside one database transaction the set, its images, derived images and annotations are
-   created and their files written. If anything fails, the transaction rolls back and every file
-   written so far is deleted.
+   created and their files written into a temporary folder, ``imagesets/.incoming-*``; the last step
+   before the commit renames it to the set's folder, ``imagesets/<id>``. If anything fails, the
+   transaction rolls back and the folder is deleted. A process killed while storing (``kill -9``, out
+   of memory) cannot clean up: it leaves a temporary folder, or, killed between the rename and the
+   commit, a set folder whose row never committed. `sweep_interrupted_imports` deletes both (``serve``
+   runs it when it starts and whenever it restarts its worker); while it does, a file lock keeps
+   imports from storing, and it does nothing while any import is storing.
 
 Files recognised:
 
@@ -21,8 +26,9 @@ Files recognised:
   ``training_set_pixel_size_and_HC.csv``); each row is attached to the image of that file name;
 * system files (``.DS_Store``, ``__MACOSX/``, ...) are skipped.
 
-Anything else is refused. An image whose bytes repeat an earlier one (same sha256) is skipped and
-counted.
+Anything else is refused, and so is any file over ``IMPORT_MAX_FILE_BYTES`` (default 64 MiB), before
+anything is read: each file is read whole into memory to be checked. An image whose bytes repeat an
+earlier one (same sha256) is skipped and counted.
 """
 
 import csv
@@ -30,16 +36,22 @@ import dataclasses
 import hashlib
 import io
 import re
+import shutil
+import uuid
 import warnings
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from ratingsite.core.storage import atomic_with_files
 from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSet
 from ratingsite.imagesets.sources import ImportRefused, open_source
+from synthesis.locking import LockHeld, file_lock
 from synthesis.preprocessing import (
     TRAINING_SIZES,
     UnsupportedImageError,
@@ -47,6 +59,10 @@ from synthesis.preprocessing import (
     to_gray8,
 )
 
+SETS_FOLDER = "imagesets"  # in the media storage
+INCOMING_PREFIX = ".incoming-"
+# Held shared by every import while it stores, exclusively by the sweep.
+STORE_LOCK = ".store.lock"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 IMAGE_FORMATS = {"PNG", "JPEG", "BMP", "TIFF"}
 HC18_IMAGE = re.compile(r"^\d{3}_\d*HC\.png$", re.IGNORECASE)
@@ -129,6 +145,7 @@ def import_image_set(
         system_files = [file for file in files if file.is_system_file]
         files = [file for file in files if not file.is_system_file]
         images, annotations, tables = _classify(files)
+        _refuse_files_over_the_limit(files)
         if not images:
             raise ImportRefused(
                 "There are no images to import" + (f" in {Path(path).name}." if files else ": it is empty.")
@@ -189,6 +206,16 @@ def _classify(files):
     if orphans:
         raise ImportRefused(f"The annotation of {orphans[0]} has no image beside it ({len(orphans)} such annotations).")
     return images, annotations, tables
+
+
+def _refuse_files_over_the_limit(files):
+    """Refuse before reading anything: each file is read whole into memory to be checked."""
+    limit = settings.IMPORT_MAX_FILE_BYTES
+    for file in files:
+        if file.size > limit:
+            raise ImportRefused(
+                f"{file.name} is {filesizeformat(file.size)}, over the limit of {filesizeformat(limit)} for one file."
+            )
 
 
 def _read_metadata_file(path):
@@ -288,52 +315,98 @@ def _too_large(name, width, height, max_pixels):
 
 
 def _store(checked, *, name, kind, resize_mode, provenance, attribution, created_by, on_created):
-    with atomic_with_files() as save:
-        image_set = ImageSet.objects.create(
-            name=name,
-            kind=kind,
-            resize_mode=resize_mode,
-            provenance=provenance,
-            attribution=attribution,
-            created_by=created_by,
+    sets_root = Path(settings.MEDIA_ROOT, SETS_FOLDER)
+    sets_root.mkdir(parents=True, exist_ok=True)
+    with file_lock(sets_root / STORE_LOCK, shared=True, remove_when_free=True):
+        files_at = sets_root / f"{INCOMING_PREFIX}{uuid.uuid4().hex}"
+        files_at.mkdir()
+        try:
+            with transaction.atomic():
+                image_set = ImageSet.objects.create(
+                    name=name,
+                    kind=kind,
+                    resize_mode=resize_mode,
+                    provenance=provenance,
+                    attribution=attribution,
+                    created_by=created_by,
+                )
+                _store_files(image_set, checked, FileSystemStorage(location=files_at))
+                if on_created is not None:
+                    on_created(image_set)
+                set_folder = sets_root / str(image_set.pk)
+                if set_folder.exists():
+                    # Left by an import that died before committing this id (SQLite hands it out again).
+                    shutil.rmtree(set_folder)
+                files_at = files_at.rename(set_folder)
+        except BaseException:
+            shutil.rmtree(files_at, ignore_errors=True)
+            raise
+    return image_set
+
+
+def _store_files(image_set, checked, storage):
+    """Create the set's rows, writing their files into ``storage`` under the names they will have in the set's folder."""
+    folder = f"{SETS_FOLDER}/{image_set.pk}"
+
+    def save(name, data):
+        return f"{folder}/{storage.save(name, ContentFile(data))}"
+
+    rows = []
+    for item in checked:
+        data = item.source.read()
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            raise ImportRefused(f"{item.source.name} changed while it was being imported; import again.")
+        suffix = PurePosixPath(item.source.name).suffix.lower()
+        rows.append(
+            Image(
+                image_set=image_set,
+                file=save(f"original/{item.sha256}{suffix}", data),
+                sha256=item.sha256,
+                width=item.width,
+                height=item.height,
+                original_name=item.source.name,
+                conversion_note=item.note,
+                metadata=item.metadata,
+            )
         )
-        folder = f"imagesets/{image_set.pk}"
-        rows = []
-        for item in checked:
-            data = item.source.read()
-            if hashlib.sha256(data).hexdigest() != item.sha256:
-                raise ImportRefused(f"{item.source.name} changed while it was being imported; import again.")
-            suffix = PurePosixPath(item.source.name).suffix.lower()
-            rows.append(
-                Image(
-                    image_set=image_set,
-                    file=save(f"{folder}/original/{item.sha256}{suffix}", data),
-                    sha256=item.sha256,
-                    width=item.width,
-                    height=item.height,
-                    original_name=item.source.name,
-                    conversion_note=item.note,
-                    metadata=item.metadata,
+    images = Image.objects.bulk_create(rows, batch_size=500)
+    derived, annotations = [], []
+    for image, item in zip(images, checked, strict=True):
+        for size, data in item.derived.items():
+            derived.append(DerivedImage(image=image, size=size, file=save(f"{size}/{item.sha256}.png", data)))
+        for annotation, sha256 in item.annotations:
+            annotations.append(
+                Annotation(
+                    image=image,
+                    file=save(f"annotation/{sha256}.png", annotation.read()),
+                    sha256=sha256,
+                    original_name=annotation.name,
                 )
             )
-        images = Image.objects.bulk_create(rows, batch_size=500)
-        derived, annotations = [], []
-        for image, item in zip(images, checked, strict=True):
-            for size, data in item.derived.items():
-                derived.append(
-                    DerivedImage(image=image, size=size, file=save(f"{folder}/{size}/{item.sha256}.png", data))
-                )
-            for annotation, sha256 in item.annotations:
-                annotations.append(
-                    Annotation(
-                        image=image,
-                        file=save(f"{folder}/annotation/{sha256}.png", annotation.read()),
-                        sha256=sha256,
-                        original_name=annotation.name,
-                    )
-                )
-        DerivedImage.objects.bulk_create(derived, batch_size=1000)
-        Annotation.objects.bulk_create(annotations, batch_size=1000)
-        if on_created is not None:
-            on_created(image_set)
-    return image_set
+    DerivedImage.objects.bulk_create(derived, batch_size=1000)
+    Annotation.objects.bulk_create(annotations, batch_size=1000)
+
+
+def sweep_interrupted_imports():
+    """Delete what imports killed while storing left in the media storage; returns the folders deleted.
+
+    These are the temporary folders, and the set folders whose set has no row. Nothing is deleted while an
+    import is storing, since its folders would look the same.
+    """
+    sets_root = Path(settings.MEDIA_ROOT, SETS_FOLDER)
+    if not sets_root.is_dir():
+        return []
+    try:
+        with file_lock(sets_root / STORE_LOCK, wait=False, remove_when_free=True):
+            stored = {str(pk) for pk in ImageSet.objects.values_list("pk", flat=True)}
+            leftovers = [
+                folder
+                for folder in sorted(sets_root.iterdir())
+                if folder.is_dir()
+                and (folder.name.startswith(INCOMING_PREFIX) or (folder.name.isdigit() and folder.name not in stored))
+            ]
+            for folder in leftovers:
+                shutil.rmtree(folder)
+            return leftovers
+    except LockHeld:
+        return []

@@ -14,11 +14,11 @@
 from django.db import models
 from django.urls import reverse
 
-from ratingsite.core.models import Authored
+from ratingsite.core.models import Owned
 from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES
 
 
-class ImageSet(Authored):
+class ImageSet(Owned):
     class Kind(models.TextChoices):
         REAL = "real", "real"
         SYNTHETIC = "synthetic", "synthetic"

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, View
 
 from ratingsite.accounts.authentication import researcher_token_required
-from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.accounts.mixins import ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.imagesets import jobs
 from ratingsite.imagesets.forms import ImageSetImportForm, SyntheticSetUploadForm
 from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
@@ -16,15 +16,15 @@ from ratingsite.metrics.forms import EvaluationForm
 IMAGES_SHOWN = 60
 
 
-class ImageSetList(ResearcherRequiredMixin, ListView):
+class ImageSetList(VisibleObjectsMixin, ListView):
     model = ImageSet
     paginate_by = 50
 
     def get_queryset(self):
-        return ImageSet.objects.select_related("created_by")
+        return super().get_queryset().select_related("created_by")
 
 
-class ImageSetDetail(ResearcherRequiredMixin, DetailView):
+class ImageSetDetail(VisibleObjectsMixin, DetailView):
     model = ImageSet
 
     def get_context_data(self, **kwargs):
@@ -90,10 +90,11 @@ class ImageFile(ResearcherRequiredMixin, View):
     """An image of a set as stored, or one of its derived versions (``size``), for researchers' pages."""
 
     def get(self, request, pk, size=None):
+        visible_sets = ImageSet.visible_to(request.user)
         if size is None:
-            stored = get_object_or_404(Image, pk=pk).file
+            stored = get_object_or_404(Image, pk=pk, image_set__in=visible_sets).file
         else:
-            stored = get_object_or_404(DerivedImage, image_id=pk, size=size).file
+            stored = get_object_or_404(DerivedImage, image_id=pk, size=size, image__image_set__in=visible_sets).file
         return FileResponse(stored.open("rb"), content_type=_content_type(stored.name))
 
 

@@ -7,7 +7,15 @@ its progress (items done of total, with a message), the error text if it failed,
 The row is the tool's record; rq holds the live queue state. A job's function updates its row as it
 goes (see `ratingsite.jobs.tracking`). A worker that dies cannot update anything, so whenever a row
 that still says queued or running is shown, `Job.sync_with_queue` asks rq: rq moves the job of a dead
-work horse, or of a worker whose heartbeat stopped, to its failed registry, and the row follows.
+work horse, or of a worker whose heartbeat stopped, to its failed registry, and the row follows. rq
+notices a dead worker only minutes later; whoever sees one die (``manage.py serve``, which supervises
+its worker) calls `fail_jobs_of_dead_worker` to record it at once.
+
+Some work leaves files that show it was done whatever its row says: a training run whose every epoch and
+snapshot is on disk has finished, even if the worker that ran it was killed just after, or a job that had
+been given up for dead went on to the end. An app registers such a check for its kind of job in
+`OUTCOMES_ON_DISK`, and `sync_with_queue` turns a failed row whose check finds the work done into a
+finished one.
 """
 
 import datetime
@@ -22,10 +30,15 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus as RqStatus
+from rq.queue import Queue
+from rq.worker import Worker
 
 from ratingsite.core.models import Authored
 
 LOST_QUEUED_JOB_AFTER = datetime.timedelta(minutes=1)
+# Job kind -> function(job) that marks a failed job finished (`Job.mark_finished_from_files`) when its files
+# show the work done.
+OUTCOMES_ON_DISK = {}
 
 
 class Job(Authored):
@@ -104,9 +117,13 @@ class Job(Authored):
             return None
 
     def sync_with_queue(self):
-        """Bring a queued or running row in line with rq, for jobs whose worker could not report."""
-        if not self.is_active:
-            return
+        """Bring the row in line with rq, for jobs whose worker could not report, and then with the files."""
+        if self.is_active:
+            self._sync_active_with_queue()
+        if self.status == self.Status.FAILED and self.kind in OUTCOMES_ON_DISK:
+            OUTCOMES_ON_DISK[self.kind](self)
+
+    def _sync_active_with_queue(self):
         rq_job = self._rq_job()
         if rq_job is None:
             # A queued row gets a moment: django-rq enqueues only once the creating transaction commits.
@@ -134,6 +151,13 @@ class Job(Authored):
             self.release_owned_files()
         return updated
 
+    def mark_finished_from_files(self, message, **fields):
+        """A failed row whose work its files show done becomes finished (with ``fields`` such as ``result``)."""
+        Job.objects.filter(pk=self.pk, status=self.Status.FAILED).update(
+            status=self.Status.FINISHED, message=message, error="", finished=self.finished or timezone.now(), **fields
+        )
+        self.refresh_from_db()
+
     def release_owned_files(self):
         for name in self.owned_files:
             default_storage.delete(name)
@@ -152,3 +176,27 @@ class Job(Authored):
             else:
                 rq_job.cancel()
         return bool(self._mark_ended(self.Status.CANCELLED, message="Cancelled."))
+
+
+def fail_jobs_of_dead_worker(worker_name, reason):
+    """Record, in rq and in their rows, that the jobs the worker ``worker_name`` was running failed; returns the rows.
+
+    For a worker that is known to be dead and whose processes are all gone (a work horse left running would
+    otherwise go on writing to a job that is failed). rq itself would notice only once the worker's
+    heartbeats expire and a live worker's maintenance comes round, minutes later.
+    """
+    connection = django_rq.get_connection()
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name, connection=connection)
+    if worker is None:
+        return []
+    rq_ids = []
+    for execution in worker.get_current_executions():
+        rq_job = execution.job
+        queue = Queue(rq_job.origin, connection=connection)
+        worker.handle_job_failure(rq_job, queue, exc_string=reason, execution=execution)
+        rq_ids.append(rq_job.id)
+    worker.register_death()
+    rows = list(Job.objects.filter(rq_id__in=rq_ids))
+    for row in rows:
+        row.sync_with_queue()
+    return rows

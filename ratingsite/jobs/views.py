@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView, View
@@ -6,14 +7,22 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.jobs.models import Job
 
 
+def visible_jobs(user):
+    """Every job, or where `settings.RESEARCHERS_SEE_ALL_WORK` is off only the user's own (staff: all)."""
+    if user.is_staff or settings.RESEARCHERS_SEE_ALL_WORK:
+        return Job.objects.all()
+    return Job.objects.filter(created_by=user)
+
+
 class JobList(ResearcherRequiredMixin, ListView):
     model = Job
     paginate_by = 50
 
     def get_queryset(self):
-        for job in Job.objects.filter(status__in=Job.ACTIVE_STATUSES):
+        jobs = visible_jobs(self.request.user)
+        for job in jobs.filter(status__in=Job.ACTIVE_STATUSES):
             job.sync_with_queue()
-        return Job.objects.select_related("created_by")
+        return jobs.select_related("created_by")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -24,6 +33,9 @@ class JobList(ResearcherRequiredMixin, ListView):
 class JobDetail(ResearcherRequiredMixin, DetailView):
     model = Job
 
+    def get_queryset(self):
+        return visible_jobs(self.request.user)
+
     def get_object(self, queryset=None):
         job = super().get_object(queryset)
         job.sync_with_queue()
@@ -31,6 +43,14 @@ class JobDetail(ResearcherRequiredMixin, DetailView):
 
 
 class JobCancel(ResearcherRequiredMixin, View):
+    """Whoever queued the job, or staff, may cancel it."""
+
+    def test_func(self):
+        if not super().test_func():
+            return False
+        job = get_object_or_404(Job, pk=self.kwargs["pk"])
+        return self.request.user.is_staff or job.created_by_id == self.request.user.pk
+
     def post(self, request, pk):
         job = get_object_or_404(Job, pk=pk)
         if job.cancel():

@@ -7,7 +7,7 @@ from django.views.generic import DetailView, TemplateView, View
 
 from evaluation.registry import METRICS
 from evaluation.significance import significance_table
-from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin
 from ratingsite.core.forms import errors_as_message
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics import jobs
@@ -19,7 +19,12 @@ MEMORISATION_PAIRS_SHOWN = 12
 
 
 class EvaluationDetail(ResearcherRequiredMixin, DetailView):
+    """An evaluation is seen by whoever may see its synthetic set."""
+
     model = Evaluation
+
+    def get_queryset(self):
+        return Evaluation.objects.filter(synthetic_set__in=ImageSet.visible_to(self.request.user))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -47,8 +52,10 @@ class EvaluationDetail(ResearcherRequiredMixin, DetailView):
         return context
 
 
-class EvaluationCreate(ResearcherRequiredMixin, View):
+class EvaluationCreate(MayChangeMixin, View):
     """Score a set against a chosen real reference set (again, if it was scored before)."""
+
+    model = ImageSet
 
     def post(self, request, pk):
         image_set = get_object_or_404(ImageSet, pk=pk)
@@ -60,15 +67,19 @@ class EvaluationCreate(ResearcherRequiredMixin, View):
         return redirect(evaluation.job)
 
 
-class MetricsHelp(TemplateView):
+class MetricsHelp(ResearcherRequiredMixin, TemplateView):
+    """Researchers only: raters see nothing but their studies, and a page on what FID measures could colour
+    how they rate."""
+
     template_name = "metrics/metrics_help.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(metrics=METRICS.values(), **kwargs)
 
 
-class ExperimentGridMetrics(ResearcherRequiredMixin, DetailView):
-    """The grid's synthetic sets as one table and heat map per metric value, and significance across settings."""
+class ExperimentGridMetrics(MayChangeMixin, DetailView):
+    """The grid's synthetic sets as one table and heat map per metric value, and significance across settings:
+    an analysis, so for those who may change the grid."""
 
     model = ExperimentGrid
     template_name = "metrics/experimentgrid_metrics.html"

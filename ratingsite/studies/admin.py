@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from ratingsite.core.admin import OwnedAdmin
 from ratingsite.studies.models import (
     Participation,
     Rating,
@@ -15,7 +16,7 @@ class StudySourceInline(admin.TabularInline):
 
 
 @admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
+class StudyAdmin(OwnedAdmin):
     list_display = ("name", "resolution", "display_size", "seed", "created_by", "created")
     inlines = [StudySourceInline]
 
@@ -29,7 +30,7 @@ class StudyItemAdmin(admin.ModelAdmin):
 
 @admin.register(Participation)
 class ParticipationAdmin(admin.ModelAdmin):
-    list_display = ("study", "rater", "consented", "finished")
+    list_display = ("study", "rater", "profession", "years_of_experience", "consented", "finished")
 
 
 @admin.register(Showing)

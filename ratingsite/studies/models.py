@@ -27,7 +27,7 @@ from django.db import models
 from django.urls import reverse
 
 from ratingsite.accounts.models import RaterProfile
-from ratingsite.core.models import Authored
+from ratingsite.core.models import Owned
 from ratingsite.imagesets.models import Image, ImageSet
 from ratingsite.jobs.models import Job
 from synthesis.preprocessing import TRAINING_SIZES
@@ -54,7 +54,7 @@ def new_seed():
     return secrets.randbelow(2**31)
 
 
-class Study(Authored):
+class Study(Owned):
     name = models.CharField(max_length=200)
     instructions = models.TextField(help_text="Shown to raters before they start (Markdown).")
     resolution = models.PositiveSmallIntegerField(
@@ -83,7 +83,7 @@ class Study(Authored):
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     raters = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Participation", related_name="studies")
 
-    class Meta(Authored.Meta):
+    class Meta(Owned.Meta):
         verbose_name_plural = "studies"
 
     def __str__(self):

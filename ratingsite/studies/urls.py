@@ -1,12 +1,15 @@
 from django.urls import path
 
+from ratingsite.core.views import CollaboratorsUpdate
 from ratingsite.studies import views
+from ratingsite.studies.models import Study
 
 app_name = "studies"
 urlpatterns = [
     path("", views.StudyList.as_view(), name="study-list"),
     path("new/", views.StudyCreate.as_view(), name="study-create"),
     path("<int:pk>/", views.StudyDetail.as_view(), name="study-detail"),
+    path("<int:pk>/collaborators/", CollaboratorsUpdate.as_view(model=Study), name="study-collaborators"),
     path("<int:pk>/invite/", views.RaterInvite.as_view(), name="rater-invite"),
     path("<int:pk>/files/", views.StudyFilesRewrite.as_view(), name="study-files-rewrite"),
     path("<int:pk>/start/", views.StudyStart.as_view(), name="study-start"),

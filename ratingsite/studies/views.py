@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.generic import CreateView, DetailView, ListView, View
 
-from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
 from ratingsite.studies import jobs
@@ -30,7 +30,7 @@ from ratingsite.studies.models import (
 LEAKAGE_WARNING_DISTANCE = 0.15
 
 
-class StudyList(ResearcherRequiredMixin, ListView):
+class StudyList(VisibleObjectsMixin, ListView):
     model = Study
     paginate_by = 50
 
@@ -63,7 +63,7 @@ class StudyCreate(ResearcherRequiredMixin, CreateView):
         return redirect(study)
 
 
-class StudyDetail(ResearcherRequiredMixin, DetailView):
+class StudyDetail(VisibleObjectsMixin, DetailView):
     model = Study
 
     def get_context_data(self, **kwargs):
@@ -91,8 +91,10 @@ class StudyDetail(ResearcherRequiredMixin, DetailView):
         return context
 
 
-class RaterInvite(ResearcherRequiredMixin, View):
+class RaterInvite(MayChangeMixin, View):
     """Create a rater account (or reuse one) with its profile, and add it to the study."""
+
+    model = Study
 
     def post(self, request, pk):
         study = get_object_or_404(Study, pk=pk)
@@ -134,9 +136,11 @@ class RaterInvite(ResearcherRequiredMixin, View):
         return redirect(study)
 
 
-class StudyFilesRewrite(ResearcherRequiredMixin, View):
+class StudyFilesRewrite(MayChangeMixin, View):
     """Queue the rewriting of a study's files at one size (studies prepared before files were stored
     uncompressed), under the same tokens: items, orders and ratings stay."""
+
+    model = Study
 
     def post(self, request, pk):
         study = get_object_or_404(Study, pk=pk)
@@ -278,10 +282,9 @@ class StudyItemImage(View):
     def get(self, request, token):
         item = get_object_or_404(StudyItem.objects.select_related("study"), token=token)
         # Raters ask for images far more often than researchers do, so their check comes first.
-        allowed = Participation.objects.filter(study=item.study, rater=request.user).exists() or is_researcher(
-            request.user
-        )
-        if not allowed or not (item.study.is_open or is_researcher(request.user)):
+        rater = Participation.objects.filter(study=item.study, rater=request.user).exists()
+        researcher = not rater and is_researcher(request.user) and item.study.may_change(request.user)
+        if not (rater and item.study.is_open or researcher):
             raise Http404("No such image.")
         with item.file.open("rb") as file:
             response = HttpResponse(file.read(), content_type="image/png")

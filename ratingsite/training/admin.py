@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from ratingsite.core.admin import OwnedAdmin
 from ratingsite.training.models import (
     ExperimentGrid,
     GeneratedSet,
@@ -9,12 +10,12 @@ from ratingsite.training.models import (
 
 
 @admin.register(ExperimentGrid)
-class ExperimentGridAdmin(admin.ModelAdmin):
+class ExperimentGridAdmin(OwnedAdmin):
     list_display = ("name", "dataset", "architecture", "subset_sizes", "snapshot_epochs", "learning_rates", "created")
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(OwnedAdmin):
     list_display = ("name", "dataset", "architecture", "train_images", "epochs", "lr", "seed", "grid", "created")
     list_filter = ("architecture", "grid")
     list_select_related = ("dataset", "grid")

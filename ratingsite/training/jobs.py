@@ -19,6 +19,7 @@ from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
 from ratingsite.metrics.jobs import enqueue_evaluation
 from ratingsite.training.models import (
+    TRAINING_JOB_KIND,
     ExperimentGrid,
     GeneratedSet,
     Snapshot,
@@ -26,9 +27,8 @@ from ratingsite.training.models import (
 )
 from synthesis.data import choose_subset, load_images
 from synthesis.generation import generate_images
-from synthesis.training import resolve_device, sample_grid_path, snapshot_path, train
+from synthesis.training import resolve_device, train
 
-TRAINING_JOB_KIND = "train DCGAN"
 GENERATION_JOB_KIND = "generate images"
 
 
@@ -46,21 +46,6 @@ def training_images(run):
         for derived in DerivedImage.objects.filter(image__image_set=run.dataset, size=size).order_by("image__sha256")
     ]
     return load_images(choose_subset(paths, run.train_images, run.seed), size, run.dataset.resize_mode)
-
-
-def register_snapshots(run):
-    """Record the snapshots that training has written so far; returns them."""
-    for epoch in run.snapshot_epochs:
-        if snapshot_path(run.out_dir, epoch).is_file():
-            Snapshot.objects.get_or_create(
-                run=run,
-                epoch=epoch,
-                defaults={
-                    "checkpoint": snapshot_path(run.folder, epoch).as_posix(),
-                    "sample_grid": sample_grid_path(run.folder, epoch).as_posix(),
-                },
-            )
-    return list(run.snapshots.all())
 
 
 def read_history(run):
@@ -93,10 +78,10 @@ def run_training(run, progress):
         )
         # train() writes a snapshot right after reporting its epoch, so earlier epochs' files are complete.
         if any(snapshot_epoch < epoch for snapshot_epoch in pending):
-            pending.difference_update(snapshot.epoch for snapshot in register_snapshots(run))
+            pending.difference_update(snapshot.epoch for snapshot in run.register_snapshots())
 
     history = train(run.config(), images, run.out_dir, progress=report)
-    snapshots = register_snapshots(run)
+    snapshots = run.register_snapshots()
     if run.images_per_snapshot:
         for snapshot in snapshots:
             if not snapshot.generated_sets.exists():

@@ -11,28 +11,35 @@
   subset size (and, optionally, learning rate), snapshots along the way, and a synthetic set of N images
   generated from every snapshot, each labelled with its settings.
 
-The training itself is `synthesis.training.train`; this app only stores its inputs and results.
+The training itself is `synthesis.training.train`; this app only stores its inputs and results. The
+run's files are the truth about how far it got: a run whose last epoch and every snapshot are on disk has
+finished, and its job row says so even if an earlier account of it said failed (see
+`finish_training_job_from_files`).
 """
 
+import json
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
-from ratingsite.core.models import Authored
+from ratingsite.core.models import Owned
 from ratingsite.imagesets.models import DerivedImage, ImageSet
-from ratingsite.jobs.models import Job
+from ratingsite.jobs.models import OUTCOMES_ON_DISK, Job
 from synthesis.models import ARCHITECTURES
-from synthesis.training import TrainingConfig
+from synthesis.training import TrainingConfig, sample_grid_path, snapshot_path
+
+TRAINING_JOB_KIND = "train DCGAN"
 
 PAPER_SUBSET_SIZES = (100, 300, 500, 800, 999)
 PAPER_SNAPSHOT_EPOCHS = (300, 500, 800, 1000)
 DEFAULT_IMAGES_PER_SET = 800
 
 
-class ExperimentGrid(Authored):
+class ExperimentGrid(Owned):
     name = models.CharField(max_length=200)
     dataset = models.ForeignKey(ImageSet, on_delete=models.PROTECT, related_name="+")
     architecture = models.CharField(max_length=16, choices=[(name, name) for name in ARCHITECTURES])
@@ -50,7 +57,7 @@ class ExperimentGrid(Authored):
         return reverse("training:experimentgrid-detail", kwargs={"pk": self.pk})
 
 
-class TrainingRun(Authored):
+class TrainingRun(Owned):
     name = models.CharField(max_length=200)
     dataset = models.ForeignKey(ImageSet, on_delete=models.PROTECT, related_name="training_runs")
     grid = models.ForeignKey(ExperimentGrid, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
@@ -71,6 +78,11 @@ class TrainingRun(Authored):
     )
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
+    @classmethod
+    def shared_with(cls, user):
+        """A grid's runs are shared with the grid's collaborators too."""
+        return super().shared_with(user) | Q(grid__created_by=user) | Q(grid__collaborators=user)
+
     def __str__(self):
         return self.name
 
@@ -85,6 +97,29 @@ class TrainingRun(Authored):
     @property
     def out_dir(self):
         return Path(settings.MEDIA_ROOT, self.folder)
+
+    def register_snapshots(self):
+        """Record the snapshots that training has written so far; returns them."""
+        for epoch in self.snapshot_epochs:
+            if snapshot_path(self.out_dir, epoch).is_file():
+                Snapshot.objects.get_or_create(
+                    run=self,
+                    epoch=epoch,
+                    defaults={
+                        "checkpoint": snapshot_path(self.folder, epoch).as_posix(),
+                        "sample_grid": sample_grid_path(self.folder, epoch).as_posix(),
+                    },
+                )
+        return list(self.snapshots.all())
+
+    def is_complete_on_disk(self):
+        """Whether the history saved with the last resume checkpoint reaches the last epoch, with every snapshot."""
+        history_file = self.out_dir / "history.json"
+        return (
+            history_file.is_file()
+            and len(json.loads(history_file.read_text())) >= self.epochs
+            and all(snapshot_path(self.out_dir, epoch).is_file() for epoch in self.snapshot_epochs)
+        )
 
     def clean(self):
         if self.dataset_id is None:
@@ -146,3 +181,21 @@ class GeneratedSet(models.Model):
 
     class Meta:
         ordering = ("snapshot", "pk")
+
+
+def finish_training_job_from_files(job):
+    """A failed training job whose run is complete on disk finished: a worker killed right after the last
+    epoch, or a trainer that went on after its job had been given up for dead, still did the work."""
+    run = TrainingRun.objects.filter(job=job).first()
+    if run is not None and run.is_complete_on_disk():
+        snapshots = run.register_snapshots()
+        job.mark_finished_from_files(
+            f"Trained {run.epochs} epochs; snapshots at epochs {', '.join(str(s.epoch) for s in snapshots)} "
+            "(read from the run's files).",
+            progress_done=run.epochs,
+            progress_total=run.epochs,
+            result={"run": run.pk},
+        )
+
+
+OUTCOMES_ON_DISK[TRAINING_JOB_KIND] = finish_training_job_from_files

@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import CreateView, DetailView, FormView, ListView, View
 
-from ratingsite.accounts.mixins import ResearcherRequiredMixin
+from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.core.forms import errors_as_message
 from ratingsite.training import jobs
 from ratingsite.training.forms import (
@@ -18,12 +18,12 @@ from ratingsite.training.models import ExperimentGrid, Snapshot, TrainingRun
 from synthesis.plots import plot_history
 
 
-class TrainingRunList(ResearcherRequiredMixin, ListView):
+class TrainingRunList(VisibleObjectsMixin, ListView):
     model = TrainingRun
     paginate_by = 50
 
     def get_queryset(self):
-        return TrainingRun.objects.select_related("dataset", "job", "grid")
+        return super().get_queryset().select_related("dataset", "job", "grid")
 
 
 class TrainingRunCreate(ResearcherRequiredMixin, CreateView):
@@ -37,7 +37,7 @@ class TrainingRunCreate(ResearcherRequiredMixin, CreateView):
         return redirect(run)
 
 
-class TrainingRunDetail(ResearcherRequiredMixin, DetailView):
+class TrainingRunDetail(VisibleObjectsMixin, DetailView):
     model = TrainingRun
 
     def get_context_data(self, **kwargs):
@@ -56,8 +56,10 @@ class TrainingRunDetail(ResearcherRequiredMixin, DetailView):
         return context
 
 
-class TrainingRunResume(ResearcherRequiredMixin, View):
+class TrainingRunResume(MayChangeMixin, View):
     """Queue a stopped run again; training continues from its last resume checkpoint."""
+
+    model = TrainingRun
 
     def post(self, request, pk):
         run = get_object_or_404(TrainingRun, pk=pk)
@@ -71,7 +73,7 @@ class TrainingRunResume(ResearcherRequiredMixin, View):
 
 class TrainingRunLossCurve(ResearcherRequiredMixin, View):
     def get(self, request, pk):
-        history = jobs.read_history(get_object_or_404(TrainingRun, pk=pk))
+        history = jobs.read_history(get_object_or_404(TrainingRun.visible_to(request.user), pk=pk))
         if not history:
             raise Http404("No history yet.")
         image = io.BytesIO()
@@ -81,11 +83,16 @@ class TrainingRunLossCurve(ResearcherRequiredMixin, View):
 
 class SnapshotSampleGrid(ResearcherRequiredMixin, View):
     def get(self, request, pk):
-        snapshot = get_object_or_404(Snapshot, pk=pk)
+        snapshot = get_object_or_404(Snapshot, pk=pk, run__in=TrainingRun.visible_to(request.user))
         return FileResponse(snapshot.sample_grid.open("rb"), content_type="image/png")
 
 
-class SnapshotGenerate(ResearcherRequiredMixin, View):
+class SnapshotGenerate(MayChangeMixin, View):
+    """Generate a set from a snapshot: for those who may change its run."""
+
+    def permission_object(self):
+        return get_object_or_404(Snapshot, pk=self.kwargs["pk"], run__in=TrainingRun.visible_to(self.request.user)).run
+
     def post(self, request, pk):
         snapshot = get_object_or_404(Snapshot, pk=pk)
         form = GenerateSetForm(request.POST)
@@ -96,7 +103,7 @@ class SnapshotGenerate(ResearcherRequiredMixin, View):
         return redirect(job)
 
 
-class ExperimentGridList(ResearcherRequiredMixin, ListView):
+class ExperimentGridList(VisibleObjectsMixin, ListView):
     model = ExperimentGrid
     paginate_by = 50
 
@@ -115,7 +122,7 @@ class ExperimentGridCreate(ResearcherRequiredMixin, FormView):
         return redirect(grid)
 
 
-class ExperimentGridDetail(ResearcherRequiredMixin, DetailView):
+class ExperimentGridDetail(VisibleObjectsMixin, DetailView):
     model = ExperimentGrid
 
     def get_context_data(self, **kwargs):

@@ -1,4 +1,5 @@
-"""Driving Debian's chromium with Playwright: where it is, its flags, where screenshots go, logging in."""
+"""Driving Debian's chromium with Playwright: where it is, its flags, where screenshots go, logging in, and
+the Content Security Policy violations a page reports."""
 
 from tests.conftest import REPO_ROOT
 
@@ -14,3 +15,15 @@ def log_in(page, base_url, username, password):
     with page.expect_navigation():
         page.click("main button[type=submit]")
     assert "Welcome" in page.content(), "the login failed"
+
+
+def csp_violations(page):
+    """A list that collects the Content Security Policy violations chromium reports on the page's console."""
+    violations = []
+
+    def collect(message):
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", collect)
+    return violations

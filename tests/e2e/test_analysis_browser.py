@@ -12,7 +12,7 @@ from ratingsite.accounts.models import RaterProfile
 from ratingsite.metrics.models import Evaluation
 from ratingsite.studies.jobs import enqueue_preparation
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
-from tests.e2e.browsing import SCREENSHOTS, log_in
+from tests.e2e.browsing import SCREENSHOTS, csp_violations, log_in
 from tests.factories import PASSWORD, RaterFactory, ResearcherFactory
 from tests.http import Browser
 
@@ -52,7 +52,10 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
 ):
     real, synthetic_sets = grid_sets
     assert Evaluation.objects.filter(synthetic_set__in=synthetic_sets).count() == len(synthetic_sets)
-    study = Study.objects.create(name="Grid study", instructions="Real or synthetic?", seed=5, display_size=256)
+    researcher = ResearcherFactory()
+    study = Study.objects.create(
+        name="Grid study", instructions="Real or synthetic?", seed=5, display_size=256, created_by=researcher
+    )
     study.sources.create(image_set=real, count=4)
     for image_set in synthetic_sets:
         study.sources.create(image_set=image_set, count=4)
@@ -73,7 +76,8 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
     assert Rating.objects.count() == 3 * 12
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    log_in(page, live_server.url, ResearcherFactory().username, PASSWORD)
+    violations = csp_violations(page)
+    log_in(page, live_server.url, researcher.username, PASSWORD)
     page.goto(f"{live_server.url}{study.get_absolute_url()}")
     with page.expect_navigation():
         page.click("text=Turing test, agreement, quality and metric regression")
@@ -109,3 +113,4 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
     page.set_content(report)  # the report stands alone: no stylesheet or image to fetch
     assert page.locator("section#image-level table").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "analysis-report.png"), full_page=True)
+    assert violations == []

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
-from tests.e2e.browsing import SCREENSHOTS, log_in
+from tests.e2e.browsing import SCREENSHOTS, csp_violations, log_in
 from tests.factories import PASSWORD, ResearcherFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -29,6 +29,7 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
     real, synthetic_sets = grid_sets
     researcher = ResearcherFactory()
     page = browser.new_page(viewport={"width": 1280, "height": 800})
+    violations = csp_violations(page)
     log_in(page, live_server.url, researcher.username, PASSWORD)
 
     page.goto(f"{live_server.url}/studies/new/")
@@ -86,6 +87,7 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
     while "You have rated every image" not in page.content():
         rate_with_keyboard(page, "s", "3")
     assert Rating.objects.count() == 10
+    assert violations == []
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (1024, 768)])
@@ -101,6 +103,7 @@ def test_rating_page_fits_and_never_rescales_images(browser, live_server, grid_s
     rater = ResearcherFactory()
     Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
     page = browser.new_page(viewport={"width": width, "height": height})
+    violations = csp_violations(page)
     log_in(page, live_server.url, rater.username, PASSWORD)
     for _ in range(4):
         page.goto(f"{live_server.url}/studies/{study.pk}/rate/")
@@ -118,3 +121,4 @@ def test_rating_page_fits_and_never_rescales_images(browser, live_server, grid_s
         assert box["y"] + box["height"] <= height
         page.screenshot(path=str(SCREENSHOTS / f"rating-page-{width}x{height}.png"))
         rate_with_keyboard(page, "r", "3")
+    assert violations == []

@@ -1,10 +1,16 @@
 import csv
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
 
-from synthesis.training import TrainingConfig, train
+from synthesis.data import choose_subset, list_images, load_images
+from synthesis.training import RunDirectoryBusy, TrainingConfig, train
+from tests.synthesis.conftest import REPO_ROOT
 
 
 def final_state(out_dir):
@@ -142,3 +148,30 @@ def test_images_must_match_the_config(tmp_path, make_config, images64):
         train(make_config(), images64[:0], tmp_path)
     with pytest.raises(ValueError, match="uint8"):
         train(make_config(), images64.float(), tmp_path)
+
+
+def test_a_second_trainer_is_refused_until_the_first_one_dies(tmp_path, make_config, hc18_images):
+    """Two trainers on one run directory would interleave their checkpoints; the lock dies with its holder."""
+    config = make_config(epochs=100_000, snapshot_epochs=(100_000,), train_images=8, nz=100)
+    paths = choose_subset(list_images(hc18_images), config.train_images, config.seed)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "synthesis", "train", "--data", hc18_images, "--out", tmp_path, "--size", "64"]
+        + ["--epochs", "100000", "--checkpoints", "100000", "--train-images", "8", "--ngf", "8", "--ndf", "8"]
+        + ["--batch-size", "8", "--resume-every", "1", "--device", "cpu"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "history.json").exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (tmp_path / "history.json").exists(), "the first trainer saved no epoch"
+        with pytest.raises(RunDirectoryBusy, match=f"being trained by another process \\(pid {first.pid}\\)"):
+            train(config, load_images(paths, 64, "stretch"), tmp_path, should_stop=lambda epoch: True)
+    finally:
+        first.kill()  # SIGKILL: no chance to let go of anything
+        first.wait()
+    saved_by_the_first = final_state(tmp_path)["epoch"]
+    resumed = train(config, load_images(paths, 64, "stretch"), tmp_path, should_stop=lambda epoch: True)
+    assert len(resumed) == saved_by_the_first + 1

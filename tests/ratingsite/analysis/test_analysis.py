@@ -30,8 +30,8 @@ REAL_IMAGES = 8
 RATERS = (("clinician", 12), ("sonographer", 4), ("engineer", 2))
 
 
-def make_study(name, real, synthetic_sets, seed=0):
-    study = Study.objects.create(name=name, instructions="Real or synthetic?", seed=seed)
+def make_study(name, real, synthetic_sets, owner, seed=0):
+    study = Study.objects.create(name=name, instructions="Real or synthetic?", seed=seed, created_by=owner)
     StudySource.objects.create(study=study, image_set=real, count=REAL_IMAGES)
     for image_set in synthetic_sets:
         StudySource.objects.create(study=study, image_set=image_set, count=IMAGES_PER_SET)
@@ -123,16 +123,22 @@ def raters():
 
 
 @pytest.fixture
-def study(sets, raters):
+def owner():
+    """The researcher who owns the studies, and so may analyse them."""
+    return ResearcherFactory()
+
+
+@pytest.fixture
+def study(sets, raters, owner):
     real, synthetic_sets = sets
-    study = make_study("Turing test", real, synthetic_sets)
+    study = make_study("Turing test", real, synthetic_sets, owner)
     rate(study, raters, np.random.default_rng(0))
     return study
 
 
 @pytest.fixture
-def researcher_client(client):
-    client.force_login(ResearcherFactory())
+def researcher_client(client, owner):
+    client.force_login(owner)
     return client
 
 
@@ -238,9 +244,9 @@ def test_raters_can_be_restricted_to_clinical_staff(study, researcher_client):
     assert refused.status_code == 409 and "Select a valid choice" in refused.content.decode()
 
 
-def test_studies_can_be_pooled(study, sets, researcher_client):
+def test_studies_can_be_pooled(study, sets, researcher_client, owner):
     real, synthetic_sets = sets
-    second = make_study("Second reading", real, synthetic_sets[:2], seed=3)
+    second = make_study("Second reading", real, synthetic_sets[:2], owner, seed=3)
     rater = RaterFactory()
     RaterProfile.objects.create(user=rater, profession="clinician", years_of_experience=20)
     rate(second, [rater], np.random.default_rng(1))
@@ -299,9 +305,9 @@ def test_plots_come_as_png_and_svg(study, researcher_client):
     assert missing.status_code == 404
 
 
-def test_a_study_without_ratings_says_so(sets, researcher_client):
+def test_a_study_without_ratings_says_so(sets, researcher_client, owner):
     real, synthetic_sets = sets
-    study = make_study("Not started", real, synthetic_sets)
+    study = make_study("Not started", real, synthetic_sets, owner)
     response = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk]))
     assert response.status_code == 409
     assert "No analysis: no ratings yet from all raters in these studies" in response.content.decode()
@@ -368,10 +374,10 @@ def test_the_roc_and_mrmc_section_agrees_with_or_hillis_on_the_exported_ratings(
 
 
 def test_two_studies_of_the_same_images_read_by_the_same_raters_are_compared_as_conditions(
-    study, sets, raters, researcher_client
+    study, sets, raters, researcher_client, owner
 ):
     real, synthetic_sets = sets
-    second = make_study("Second reading", real, synthetic_sets, seed=3)
+    second = make_study("Second reading", real, synthetic_sets, owner, seed=3)
     rate(second, raters, np.random.default_rng(1))
     for rating in Rating.objects.select_related("item"):
         rating.confidence = 1 + rating.pk % 5

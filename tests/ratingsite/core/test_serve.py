@@ -1,8 +1,11 @@
-"""Smoke test of `manage.py serve`, the embedded default: migrate, admin, embedded Redis, worker, gunicorn."""
+"""`manage.py serve`, the embedded default (migrate, admin, embedded Redis, worker, gunicorn), as real processes:
+it runs everything, restarts what crashes, and stops every process it started, work horses included."""
 
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -11,8 +14,10 @@ import psutil
 import pytest
 
 from ratingsite.core.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from ratingsite.core.management.commands.serve import Child
 from tests.conftest import REPO_ROOT
 from tests.http import Browser
+from tests.images import hc18_folder
 
 pytestmark = pytest.mark.slow
 
@@ -40,18 +45,24 @@ def answers(browser, path):
         return False
 
 
+def embedded_environment(tmp_path):
+    """The environment of the embedded default in ``tmp_path / "data"``, whatever database and Redis the tests use."""
+    environment = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    return {**environment, "DATA_DIR": str(tmp_path / "data"), "DJANGO_ADMIN_PASSWORD": "smoke-test-password"}
+
+
+def start_serve(tmp_path, port, data):
+    log = open(tmp_path / "serve.log", "w+")
+    command = [sys.executable, "manage.py", "serve", "--port", str(port), "--web-workers", "1", "--data", str(data)]
+    serve = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=embedded_environment(tmp_path), stdout=log, stderr=subprocess.STDOUT
+    )
+    return serve, log
+
+
 def test_serve_runs_everything_and_ctrl_c_stops_everything(tmp_path, hc18_dir):
     port = free_port()
-    environment = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
-    environment.update(DATA_DIR=str(tmp_path / "data"), DJANGO_ADMIN_PASSWORD="smoke-test-password")
-    log = open(tmp_path / "serve.log", "w+")
-    serve = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--data", str(hc18_dir / "fullres_samples")],
-        cwd=REPO_ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    serve, log = start_serve(tmp_path, port, hc18_dir / "fullres_samples")
     browser = Browser(f"http://127.0.0.1:{port}")
     try:
         wait_for(lambda: answers(browser, "/accounts/login/"), 120, "the login page")
@@ -77,6 +88,147 @@ def test_serve_runs_everything_and_ctrl_c_stops_everything(tmp_path, hc18_dir):
         process for process in descendants if process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     ]
     assert survivors == [], output
+
+
+def query(data_dir, sql, *parameters):
+    """The first row of the answer from serve's database; None before serve has made it and its tables."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True, timeout=30)) as db:
+            return db.execute(sql, parameters).fetchone()
+    except sqlite3.OperationalError:
+        return None
+
+
+def processes_holding(path):
+    """Every process on the machine that has ``path`` open: for a trainer's lock file, the trainers of its run."""
+    holders = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if any(file.path == str(path) for file in process.open_files()):
+                holders.append(process)
+    return holders
+
+
+def worker_of(serve):
+    return [child for child in psutil.Process(serve.pid).children() if "rqworker" in " ".join(child.cmdline())]
+
+
+def test_serve_restarts_a_killed_worker_without_a_second_trainer_and_stops_every_process(tmp_path, hc18_dir):
+    """The worker is killed (-9) while its work horse trains; serve kills the orphaned horse, fails the job
+    and starts a new worker; the resumed run continues from its checkpoint with one trainer; SIGTERM then
+    leaves no process behind, though a work horse is training."""
+    data_dir = tmp_path / "data"
+    leftovers = [data_dir / "media" / "imagesets" / name for name in (".incoming-killed", "99")]
+    for leftover in leftovers:
+        (leftover / "original").mkdir(parents=True)
+        (leftover / "original" / "x.png").write_bytes(b"half written")
+    port = free_port()
+    serve, log = start_serve(tmp_path, port, hc18_folder(hc18_dir, tmp_path / "real", 16))
+    sessions, descendants = set(), set()
+
+    def watch_tree():
+        for process in psutil.Process(serve.pid).children(recursive=True):
+            with contextlib.suppress(OSError):
+                sessions.add(os.getsid(process.pid))
+                descendants.add(process)
+        return True
+
+    def job_of_run(run_pk):
+        row = query(
+            data_dir,
+            "select job.id, job.status, job.progress_done, job.error from jobs_job job "
+            "join training_trainingrun run on run.job_id = job.id where run.id = ?",
+            run_pk,
+        )
+        return dict(zip(("id", "status", "epoch", "error"), row or (None, None, 0, ""), strict=True))
+
+    try:
+        wait_for(lambda: query(data_dir, "select count(*) from imagesets_imageset") == (1,), 180, "the import")
+        assert not any(leftover.exists() for leftover in leftovers)
+        created = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", TINY_TRAINING_RUN],
+            cwd=REPO_ROOT,
+            env=embedded_environment(tmp_path),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        run_pk = int(created.stdout.split()[-1])
+        lock_file = data_dir / "media" / "training" / f"run-{run_pk}" / "trainer.lock"
+        wait_for(lambda: job_of_run(run_pk)["epoch"] >= 12 and watch_tree(), 120, "12 epochs of training")
+        [trainer] = processes_holding(lock_file)
+        [worker] = worker_of(serve)
+        first_job = job_of_run(run_pk)["id"]
+        worker.kill()
+
+        wait_for(lambda: not trainer.is_running() or trainer.status() == psutil.STATUS_ZOMBIE, 30, "the orphaned horse")
+        wait_for(lambda: job_of_run(run_pk)["status"] == "failed", 30, "the job to fail with its worker")
+        assert "was killed by SIGKILL" in job_of_run(run_pk)["error"]
+        wait_for(lambda: [process.pid for process in worker_of(serve)] not in ([], [worker.pid]), 30, "a new worker")
+        watch_tree()
+
+        browser = Browser(f"http://127.0.0.1:{port}")
+        wait_for(lambda: answers(browser, "/accounts/login/"), 60, "the login page")
+        browser.log_in("admin", "smoke-test-password")
+        page = browser.get(f"/training/runs/{run_pk}/")[1]
+        assert "Resume from epoch" in page
+        browser.post(f"/training/runs/{run_pk}/resume/", {"csrfmiddlewaretoken": browser.csrf_token(page)})
+        wait_for(lambda: job_of_run(run_pk)["id"] != first_job, 10, "the resumed job")
+        resumed_from = wait_for(lambda: job_of_run(run_pk)["epoch"], 120, "the resumed training's first epoch")
+        assert resumed_from > 10  # from the checkpoint at epoch 10, not from the start
+        for _ in range(10):
+            assert len(processes_holding(lock_file)) == 1
+            watch_tree()
+            time.sleep(0.3)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        return_code = serve.wait(90)
+        log.seek(0)
+        output = log.read()
+    assert return_code == 0, output
+    assert "The rq worker was killed by SIGKILL; restarting it in 1 s." in output
+    assert "Restarted the rq worker" in output
+    left = [process for process in descendants if process.is_running() and process.status() != psutil.STATUS_ZOMBIE]
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getsid(process.pid) in sessions and process.status() != psutil.STATUS_ZOMBIE:
+                left.append(process)
+    assert left == [], output
+    assert job_of_run(run_pk)["status"] == "failed", output  # not "running" for ever
+
+
+TINY_TRAINING_RUN = """
+from ratingsite.imagesets.models import ImageSet
+from ratingsite.training.jobs import enqueue_training
+from ratingsite.training.models import TrainingRun
+run = TrainingRun.objects.create(
+    name="tiny", dataset=ImageSet.objects.get(), architecture="dcgan64", train_images=16, epochs=100000,
+    snapshot_epochs=[100000], batch_size=8, ngf=8, ndf=8, seed=1,
+)
+enqueue_training(run)
+print(run.pk)
+"""
+
+
+def test_a_child_that_keeps_crashing_is_restarted_after_growing_delays():
+    starts, lines = [], []
+
+    def start():
+        starts.append(time.monotonic())
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], start_new_session=True)
+
+    crashing = Child("crasher", start)
+    crashing.start()
+    deadline = time.monotonic() + 30
+    while len(starts) < 3 and time.monotonic() < deadline:
+        crashing.supervise(lines.append)
+        time.sleep(0.05)
+    crashing.stop()
+    assert [line for line in lines if not line.startswith("Restarted")] == [
+        "The crasher exited with code 3; restarting it in 1 s.",
+        "The crasher exited with code 3; restarting it in 2 s.",
+    ]
+    assert starts[1] - starts[0] >= 1 and starts[2] - starts[1] >= 2
 
 
 def test_embedded_redis_persists_and_refuses_a_second_server(tmp_path):

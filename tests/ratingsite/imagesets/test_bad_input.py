@@ -144,6 +144,21 @@ def test_archive_over_the_size_limit(tmp_path, media_root, settings, hc18_dir):
     assert_refused(archive, media_root, "over the limit of 97.7\xa0KB")
 
 
+@pytest.mark.parametrize("packed", ["folder", "zip"])
+def test_file_over_the_per_file_limit_is_refused(tmp_path, media_root, settings, packed):
+    settings.IMPORT_MAX_FILE_BYTES = 1000
+    members = {"small.png": GOOD_PNG, "large.png": GOOD_PNG + bytes(1000)}
+    source = tmp_path / "images"
+    if packed == "zip":
+        write_zip(source.with_suffix(".zip"), members)
+        source = source.with_suffix(".zip")
+    else:
+        source.mkdir()
+        for name, data in members.items():
+            (source / name).write_bytes(data)
+    assert_refused(source, media_root, "large.png is 1.1\xa0KB, over the limit of 1000\xa0bytes for one file.")
+
+
 def test_not_a_zip_or_folder(tmp_path, media_root):
     (tmp_path / "images.tar").write_bytes(b"not a zip")
     assert_refused(tmp_path / "images.tar", media_root, "neither a folder nor a zip")

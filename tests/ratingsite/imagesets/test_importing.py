@@ -2,15 +2,28 @@
 
 import hashlib
 import io
+import os
+import signal
+import subprocess
+import sys
+import tracemalloc
 import zipfile
 
 import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from ratingsite.imagesets.importing import HC18_ATTRIBUTION, import_image_set
+from ratingsite.imagesets.importing import (
+    HC18_ATTRIBUTION,
+    INCOMING_PREFIX,
+    STORE_LOCK,
+    import_image_set,
+    sweep_interrupted_imports,
+)
 from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSet
+from ratingsite.imagesets.sources import open_source
 from synthesis.preprocessing import derive_png
+from tests.conftest import REPO_ROOT
 from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +157,80 @@ def test_counts_match_database(hc18_dir):
     assert ImageSet.objects.count() == 1
     assert Image.objects.count() == 24
     assert Annotation.objects.count() == 24
+
+
+def test_files_stay_in_a_temporary_folder_until_the_commit(tmp_path, media_root):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(3):
+        (folder / f"{index}.png").write_bytes(png_bytes(np.full((70, 70), index, np.uint8)))
+    seen_while_storing = {}
+
+    def look_at_the_media(image_set):
+        seen_while_storing["set folder"] = (media_root / "imagesets" / str(image_set.pk)).exists()
+        seen_while_storing["incoming"] = [
+            len([path for path in incoming.rglob("*") if path.is_file()])
+            for incoming in (media_root / "imagesets").glob(INCOMING_PREFIX + "*")
+        ]
+
+    image_set = import_image_set(folder, name="staged", on_created=look_at_the_media).image_set
+    # 3 originals and their 64-pixel versions, none in the set's folder before the commit.
+    assert seen_while_storing == {"set folder": False, "incoming": [6]}
+    assert not list((media_root / "imagesets").glob(INCOMING_PREFIX + "*"))
+    for image in image_set.images.all():
+        assert image.file.name.startswith(f"imagesets/{image_set.pk}/original/")
+        assert image.file.open("rb").read() == (folder / image.original_name).read_bytes()
+        assert image.derived.get().file.path.startswith(str(media_root / "imagesets" / str(image_set.pk)))
+
+
+def test_sweep_deletes_what_killed_imports_left_and_waits_for_imports_storing(tmp_path, media_root):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(png_bytes(np.full((20, 20), 7, np.uint8)))
+    kept = import_image_set(folder, name="kept").image_set
+    sets_root = media_root / "imagesets"
+    leftovers = [sets_root / f"{INCOMING_PREFIX}died", sets_root / str(kept.pk + 1)]
+    for leftover in leftovers:
+        (leftover / "original").mkdir(parents=True)
+        (leftover / "original" / "x.png").write_bytes(b"half written")
+    # A real import storing elsewhere holds the store lock shared, from another process.
+    storing = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from synthesis.locking import file_lock\n"
+            "with file_lock(sys.argv[1], shared=True, remove_when_free=True):\n"
+            " print('locked', flush=True); time.sleep(120)",
+            str(sets_root / STORE_LOCK),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert storing.stdout.readline() == "locked\n"
+        assert sweep_interrupted_imports() == []
+        assert all(leftover.exists() for leftover in leftovers)
+    finally:
+        os.kill(storing.pid, signal.SIGKILL)  # the kernel frees its lock
+        storing.wait()
+    assert sweep_interrupted_imports() == sorted(leftovers)
+    assert [path.name for path in sets_root.iterdir()] == [str(kept.pk)]
+    assert kept.images.get().file.open("rb").read() == (folder / "a.png").read_bytes()
+
+
+def test_zip_members_are_read_in_chunks(tmp_path):
+    size = 16 * 1024**2
+    archive = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("big.tif", np.random.default_rng(0).integers(0, 256, size, np.uint8).tobytes())
+    with open_source(archive) as files:
+        tracemalloc.start()
+        try:
+            data = files[0].read()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert len(data) == size
+    # ZipFile.read peaks at about 3.5 times the member; the chunks and their join at 2.
+    assert peak < 2.5 * size, peak / size

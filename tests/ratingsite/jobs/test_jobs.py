@@ -1,12 +1,21 @@
 """Job rows follow their rq jobs through a real worker on a real Redis."""
 
+import contextlib
+import os
+import subprocess
+import sys
+import time
 from datetime import timedelta
 
+import django_rq
+import psutil
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rq import Worker
+from rq.job import Job as RqJob
 
-from ratingsite.jobs.models import LOST_QUEUED_JOB_AFTER, Job
+from ratingsite.jobs.models import LOST_QUEUED_JOB_AFTER, Job, fail_jobs_of_dead_worker
 from tests.factories import ResearcherFactory
 from tests.ratingsite.jobs import dying_jobs
 
@@ -93,3 +102,37 @@ def test_jobs_page_shows_progress_and_errors(client, run_worker):
     assert "4 / 4" in page and "Counted to 4." in page
     assert 'http-equiv="refresh"' not in page
     assert "Counted to 4." in client.get(counted.get_absolute_url()).content.decode()
+
+
+def test_jobs_of_a_dead_worker_are_failed_at_once(rq_queues, redis_url, tmp_path):
+    """serve, seeing its worker die, fails its jobs now, not when rq notices the missing heartbeats minutes later."""
+    job = Job.objects.create(kind="sleep", status=Job.Status.RUNNING, rq_id="sleeping-job")
+    django_rq.get_queue("default").enqueue(time.sleep, 300, job_id=job.rq_id)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "rq.cli", "worker", "--url", redis_url, "--name", "doomed", "default"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while RqJob.fetch(job.rq_id, connection=django_rq.get_connection()).get_status() != "started":
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.2)
+    finally:
+        # SIGKILL the worker and its work horse, which has a process group of its own but stays in the session.
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, OSError):
+                if os.getsid(process.pid) == worker.pid:
+                    process.kill()
+        worker.wait()
+    job.sync_with_queue()
+    assert job.status == Job.Status.RUNNING  # rq still believes it runs
+
+    [failed] = fail_jobs_of_dead_worker("doomed", "The worker died; resume the job.")
+    assert failed.pk == job.pk
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.error == "The worker died; resume the job."
+    assert "doomed" not in [worker.name for worker in Worker.all(connection=django_rq.get_connection())]
+    assert fail_jobs_of_dead_worker("doomed", "again") == []

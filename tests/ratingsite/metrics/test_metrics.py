@@ -108,7 +108,10 @@ def test_scoring_at_a_resolution_the_set_lacks_is_a_clear_failure(real_set, run_
 
 
 def test_score_form_on_the_set_page_queues_a_job(real_set, client, rq_queues):
-    client.force_login(ResearcherFactory())
+    owner = ResearcherFactory()
+    real_set.created_by = owner
+    real_set.save()
+    client.force_login(owner)
     response = client.post(
         reverse("metrics:evaluation-create", args=[real_set.pk]), {"reference_set": real_set.pk, "size": 64}
     )
@@ -118,7 +121,9 @@ def test_score_form_on_the_set_page_queues_a_job(real_set, client, rq_queues):
 
 
 def test_grid_metrics_page_shows_heat_maps_and_significance(real_set, run_worker, client):
+    owner = ResearcherFactory()
     grid = training_jobs.create_grid(
+        created_by=owner,
         name="grid",
         dataset=real_set,
         architecture="dcgan64",
@@ -131,7 +136,7 @@ def test_grid_metrics_page_shows_heat_maps_and_significance(real_set, run_worker
     )
     run_worker()
     assert Evaluation.objects.filter(job__status=Job.Status.FINISHED).count() == 4
-    client.force_login(ResearcherFactory())
+    client.force_login(owner)
     page = client.get(reverse("metrics:experimentgrid-metrics", args=[grid.pk])).content.decode()
     assert "4 of 4 synthetic sets scored" in page
     assert "fid: fid" in page and "psnr: psnr_mean_db" in page

@@ -378,7 +378,7 @@ def test_a_second_invitation_with_another_profession_leaves_the_first_studys_rat
     reader = Participation.objects.get(study=study).rater
     for item in study.items.all():
         Rating.objects.create(item=item, rater=reader, answer="real", quality=3, shown="2026-01-01T00:00:00Z")
-    second = Study.objects.create(name="second", instructions="")
+    second = Study.objects.create(name="second", instructions="", created_by=study.created_by)
     invite_as(client, second, "reader", "engineer", 0)
     again = invite_as(client, study, "reader", "other", 1)
     assert "already a rater of this study, as clinician with 12 years" in again.content.decode()

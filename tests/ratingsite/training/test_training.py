@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 
 import django_rq
 import numpy as np
@@ -16,7 +17,8 @@ from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.training import jobs
 from ratingsite.training.models import ExperimentGrid, GeneratedSet, TrainingRun
-from synthesis.training import train
+from synthesis.locking import file_lock
+from synthesis.training import TRAINER_LOCK, train
 from tests.factories import ImageSetFactory, ResearcherFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +85,9 @@ def test_generating_a_set_from_a_snapshot_page(real_set, run_worker, client):
     run_worker()
     snapshot = run.snapshots.get()
     assert not GeneratedSet.objects.exists()
-    client.force_login(ResearcherFactory())
+    run.created_by = ResearcherFactory()
+    run.save()
+    client.force_login(run.created_by)
     response = client.post(reverse("training:snapshot-generate", args=[snapshot.pk]), {"count": 12, "seed": 5})
     job = Job.objects.get(kind=jobs.GENERATION_JOB_KIND)
     assert response.url == job.get_absolute_url()
@@ -259,3 +263,41 @@ def test_sample_grid_pixels_come_from_the_generator(real_set, run_worker):
     run_worker()
     grid = np.asarray(PILImage.open(run.snapshots.get().sample_grid.open("rb")))
     assert grid[2:66, 2:66].std() > 0
+
+
+def test_failed_job_of_a_run_complete_on_disk_reads_finished(real_set, rq_queues):
+    """The worker was declared dead while its work horse went on to the end (or died right after the last epoch)."""
+    run = tiny_run(real_set, images_per_snapshot=0)
+    job = Job.objects.create(
+        kind=jobs.TRAINING_JOB_KIND,
+        status=Job.Status.FAILED,
+        error="AbandonedJobError",
+        progress_done=2,
+        progress_total=3,
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(job=job)
+    train(run.config(), jobs.training_images(run), run.out_dir, should_stop=lambda epoch: epoch == 2)
+    job.sync_with_queue()
+    assert job.status == Job.Status.FAILED  # two of three epochs: the job did fail
+
+    train(run.config(), jobs.training_images(run), run.out_dir)
+    job.sync_with_queue()
+    assert job.status == Job.Status.FINISHED and job.error == ""
+    assert (job.progress_done, job.progress_total) == (3, 3)
+    assert job.message.startswith("Trained 3 epochs; snapshots at epochs 2, 3")
+    assert [snapshot.epoch for snapshot in run.snapshots.all()] == [2, 3]
+
+
+def test_a_second_trainer_on_a_run_fails_with_a_clear_error(real_set, run_worker):
+    run = tiny_run(real_set, images_per_snapshot=0)
+    run.out_dir.mkdir(parents=True)
+    with file_lock(run.out_dir / TRAINER_LOCK):  # as a live trainer holds it
+        job = jobs.enqueue_training(run)
+        run_worker()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error == (
+        f"{run.out_dir} is being trained by another process (pid {os.getpid()}); "
+        "wait for it to finish or stop it, then resume"
+    )
+    assert not (run.out_dir / "history.json").exists()

@@ -1,0 +1,27 @@
+// The rating page: time on the image, and keys for the answers (R / S, 1-5, Shift+1-5, Enter).
+(function () {
+  var form = document.getElementById("rating-form");
+  var image = document.querySelector(".study-image");
+  var started = null;
+  function start() { if (started === null) { started = performance.now(); } }
+  if (image.complete) { start(); } else { image.addEventListener("load", start); }
+  form.addEventListener("submit", function () {
+    if (started !== null) { form.elements["viewing_ms"].value = Math.round(performance.now() - started); }
+    form.querySelector("button[type=submit]").disabled = true;
+  });
+  function choose(name, value) {
+    var input = form.querySelector("input[name=" + name + "][value='" + value + "']");
+    if (input) { input.checked = true; }
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.target.tagName === "TEXTAREA") { return; }
+    var key = event.key.toLowerCase();
+    // Shift+digit types "!", "@", ... on most layouts: the physical key says which digit was meant.
+    var digit = /^(Digit|Numpad)([1-5])$/.exec(event.code);
+    if (event.shiftKey && digit) { choose("confidence", digit[2]); }
+    else if (key === "r") { choose("answer", "real"); }
+    else if (key === "s") { choose("answer", "synthetic"); }
+    else if (key >= "1" && key <= "5") { choose("quality", key); }
+    else if (event.key === "Enter") { event.preventDefault(); if (form.reportValidity()) { form.requestSubmit(); } }
+  });
+})();
