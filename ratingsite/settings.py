@@ -39,7 +39,9 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data")).resolve()
-# The database, media and secret key inside are for this account only.
+# The database, media and secret key inside are for this account only; so is every file and folder this
+# process makes (imports, checkpoints, reports), whichever code makes it.
+os.umask(0o077)
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 

@@ -332,7 +332,11 @@ def _load_resume(path, config, state, rng):
 
 
 def _save_history(out_dir, history):
-    (out_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+    # Replaced whole, never rewritten in place: a reader (the run page, the job's reconciliation with the
+    # files) may look at any moment, and a trainer may be killed at any moment.
+    temporary = out_dir / "history.json.tmp"
+    temporary.write_text(json.dumps(history, indent=1) + "\n")
+    os.replace(temporary, out_dir / "history.json")
     with open(out_dir / "history.csv", "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=HISTORY_FIELDS)
         writer.writeheader()

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from ratingsite.accounts.models import RESEARCHERS
+from ratingsite.core.models import Owned
 
 
 def errors_as_message(form):
@@ -19,3 +20,12 @@ class CollaboratorsForm(forms.ModelForm):
         self.fields["collaborators"].queryset = (
             researchers.exclude(pk=self.instance.created_by_id).distinct().order_by("username")
         )
+
+
+def visible_choices(form, user):
+    """Narrow every choice of an `Owned` row in ``form`` to the rows ``user`` may see (`Owned.visible_to`)."""
+    for field in form.fields.values():
+        queryset = getattr(field, "queryset", None)
+        if queryset is not None and issubclass(queryset.model, Owned):
+            field.queryset = queryset.filter(pk__in=queryset.model.visible_to(user).values("pk"))
+    return form

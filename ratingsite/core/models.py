@@ -47,8 +47,9 @@ class Owned(Authored):
 
     @classmethod
     def shared_with(cls, user):
-        """The rows ``user`` owns or collaborates on, as a filter."""
-        return Q(created_by=user) | Q(collaborators=user)
+        """The rows ``user`` owns or collaborates on, as a filter; rows of nobody (made on the command line by
+        whoever runs the site, or left by a deleted account) are every researcher's."""
+        return Q(created_by=user) | Q(collaborators=user) | Q(created_by__isnull=True)
 
     @classmethod
     def changeable_by(cls, user):

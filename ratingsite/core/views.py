@@ -5,7 +5,7 @@ from django.views.generic import TemplateView, UpdateView
 
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import is_researcher
-from ratingsite.core.forms import CollaboratorsForm
+from ratingsite.core.forms import CollaboratorsForm, visible_choices
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
 
@@ -18,8 +18,15 @@ class Home(TemplateView):
         context["participations"] = self.request.user.participations.select_related("study")
         if is_researcher(self.request.user):
             context["image_sets"] = ImageSet.visible_to(self.request.user)[:10]
-            context["active_jobs"] = Job.objects.filter(status__in=Job.ACTIVE_STATUSES)[:10]
+            context["active_jobs"] = Job.visible_to(self.request.user).filter(status__in=Job.ACTIVE_STATUSES)[:10]
         return context
+
+
+class VisibleChoicesMixin:
+    """Form views whose choices of `Owned` rows are only those the user may see."""
+
+    def get_form(self, form_class=None):
+        return visible_choices(super().get_form(form_class), self.request.user)
 
 
 class CollaboratorsUpdate(ResearcherRequiredMixin, UpdateView):

@@ -12,6 +12,7 @@
 """
 
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 from ratingsite.core.models import Owned
@@ -35,6 +36,18 @@ class ImageSet(Owned):
         default=RESIZE_MODES[0],
         help_text="How the derived square versions were made (see synthesis.preprocessing).",
     )
+
+    @classmethod
+    def shared_with(cls, user):
+        """A generated set is shared with those who share the run it came from (and the run's grid)."""
+        run = "generated_from__snapshot__run__"
+        return (
+            super().shared_with(user)
+            | Q(**{f"{run}created_by": user})
+            | Q(**{f"{run}collaborators": user})
+            | Q(**{f"{run}grid__created_by": user})
+            | Q(**{f"{run}grid__collaborators": user})
+        )
 
     def __str__(self):
         return f"{self.name} ({self.kind})"

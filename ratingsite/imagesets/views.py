@@ -8,6 +8,8 @@ from django.views.generic import DetailView, FormView, ListView, View
 
 from ratingsite.accounts.authentication import researcher_token_required
 from ratingsite.accounts.mixins import ResearcherRequiredMixin, VisibleObjectsMixin
+from ratingsite.core.forms import visible_choices
+from ratingsite.core.views import VisibleChoicesMixin
 from ratingsite.imagesets import jobs
 from ratingsite.imagesets.forms import ImageSetImportForm, SyntheticSetUploadForm
 from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
@@ -34,7 +36,7 @@ class ImageSetDetail(VisibleObjectsMixin, DetailView):
         context["images"] = images.prefetch_related("annotations")[:IMAGES_SHOWN]
         context["annotated_count"] = images.filter(annotations__isnull=False).distinct().count()
         context["converted_count"] = images.exclude(conversion_note="").count()
-        context["evaluation_form"] = EvaluationForm(initial={"size": 64})
+        context["evaluation_form"] = visible_choices(EvaluationForm(initial={"size": 64}), self.request.user)
         context["derived_sizes"] = sorted(
             DerivedImage.objects.filter(image__image_set=self.object).values_list("size", flat=True).distinct()
         )
@@ -56,7 +58,7 @@ def queue_uploaded_archive(form, user, kind, provenance=None):
     )
 
 
-class ImageSetImport(ResearcherRequiredMixin, FormView):
+class ImageSetImport(ResearcherRequiredMixin, VisibleChoicesMixin, FormView):
     form_class = ImageSetImportForm
     template_name = "imagesets/imageset_import.html"
 
@@ -64,7 +66,7 @@ class ImageSetImport(ResearcherRequiredMixin, FormView):
         return redirect(queue_uploaded_archive(form, self.request.user, form.cleaned_data["kind"]))
 
 
-class SyntheticSetUpload(ResearcherRequiredMixin, FormView):
+class SyntheticSetUpload(ResearcherRequiredMixin, VisibleChoicesMixin, FormView):
     form_class = SyntheticSetUploadForm
     template_name = "imagesets/imageset_upload_synthetic.html"
 
@@ -77,7 +79,7 @@ class SyntheticSetUpload(ResearcherRequiredMixin, FormView):
 @researcher_token_required
 def api_synthetic_set_upload(request):
     """REST: POST multipart (name, model_name, epoch, notes, resize_mode, score_against, archive) -> 202."""
-    form = SyntheticSetUploadForm(request.POST, request.FILES)
+    form = visible_choices(SyntheticSetUploadForm(request.POST, request.FILES), request.user)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     job = queue_uploaded_archive(form, request.user, ImageSet.Kind.SYNTHETIC, form.provenance())

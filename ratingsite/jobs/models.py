@@ -22,6 +22,7 @@ import datetime
 import uuid
 
 import django_rq
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
@@ -70,6 +71,13 @@ class Job(Authored):
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    @classmethod
+    def visible_to(cls, user):
+        """Every job, or where `settings.RESEARCHERS_SEE_ALL_WORK` is off only the user's own (staff: all)."""
+        if user.is_staff or settings.RESEARCHERS_SEE_ALL_WORK:
+            return cls.objects.all()
+        return cls.objects.filter(created_by=user)
 
     def get_absolute_url(self):
         return reverse("jobs:job-detail", kwargs={"pk": self.pk})

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView, View
@@ -7,19 +6,12 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.jobs.models import Job
 
 
-def visible_jobs(user):
-    """Every job, or where `settings.RESEARCHERS_SEE_ALL_WORK` is off only the user's own (staff: all)."""
-    if user.is_staff or settings.RESEARCHERS_SEE_ALL_WORK:
-        return Job.objects.all()
-    return Job.objects.filter(created_by=user)
-
-
 class JobList(ResearcherRequiredMixin, ListView):
     model = Job
     paginate_by = 50
 
     def get_queryset(self):
-        jobs = visible_jobs(self.request.user)
+        jobs = Job.visible_to(self.request.user)
         for job in jobs.filter(status__in=Job.ACTIVE_STATUSES):
             job.sync_with_queue()
         return jobs.select_related("created_by")
@@ -34,7 +26,7 @@ class JobDetail(ResearcherRequiredMixin, DetailView):
     model = Job
 
     def get_queryset(self):
-        return visible_jobs(self.request.user)
+        return Job.visible_to(self.request.user)
 
     def get_object(self, queryset=None):
         job = super().get_object(queryset)

@@ -8,7 +8,7 @@ from django.views.generic import DetailView, TemplateView, View
 from evaluation.registry import METRICS
 from evaluation.significance import significance_table
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin
-from ratingsite.core.forms import errors_as_message
+from ratingsite.core.forms import errors_as_message, visible_choices
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics import jobs
 from ratingsite.metrics.forms import EvaluationForm
@@ -59,7 +59,7 @@ class EvaluationCreate(MayChangeMixin, View):
 
     def post(self, request, pk):
         image_set = get_object_or_404(ImageSet, pk=pk)
-        form = EvaluationForm(request.POST)
+        form = visible_choices(EvaluationForm(request.POST), request.user)
         if not form.is_valid():
             messages.error(request, errors_as_message(form))
             return redirect(image_set)

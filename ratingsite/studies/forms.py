@@ -27,9 +27,9 @@ class StudySourceForm(forms.ModelForm):
         model = StudySource
         fields = ("image_set", "count")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["image_set"].queryset = ImageSet.objects.order_by("kind", "name")
+        self.fields["image_set"].queryset = ImageSet.visible_to(user).order_by("kind", "name")
 
 
 StudySourceFormSet = forms.inlineformset_factory(

@@ -2,6 +2,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,11 +48,14 @@ class StudyCreate(ResearcherRequiredMixin, CreateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("sources", StudySourceFormSet(self.request.POST or None))
+        context.setdefault("sources", self.sources_formset())
         return context
 
+    def sources_formset(self):
+        return StudySourceFormSet(self.request.POST or None, form_kwargs={"user": self.request.user})
+
     def form_valid(self, form):
-        sources = StudySourceFormSet(self.request.POST)
+        sources = self.sources_formset()
         if not sources.is_valid():
             return self.render_to_response(self.get_context_data(form=form, sources=sources))
         with transaction.atomic():
@@ -122,6 +126,7 @@ class RaterInvite(MayChangeMixin, View):
             password = None
             if created:
                 password = secrets.token_urlsafe(9)
+                validate_password(password, user)
                 user.set_password(password)
                 user.save()
             add_to_role(user, RATERS)

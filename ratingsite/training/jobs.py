@@ -4,7 +4,6 @@ Training goes to the ``gpu`` queue when a worker listens on it (the embedded def
 listens on both queues), else to ``default``; generation and everything else go to ``default``.
 """
 
-import json
 import tempfile
 import time
 
@@ -46,12 +45,6 @@ def training_images(run):
         for derived in DerivedImage.objects.filter(image__image_set=run.dataset, size=size).order_by("image__sha256")
     ]
     return load_images(choose_subset(paths, run.train_images, run.seed), size, run.dataset.resize_mode)
-
-
-def read_history(run):
-    """The per-epoch history saved with the last resume checkpoint ([] before the first one)."""
-    history_file = run.out_dir / "history.json"
-    return json.loads(history_file.read_text()) if history_file.is_file() else []
 
 
 @tracked

@@ -112,13 +112,15 @@ class TrainingRun(Owned):
                 )
         return list(self.snapshots.all())
 
+    def history(self):
+        """The per-epoch history saved with the last resume checkpoint ([] before the first one)."""
+        history_file = self.out_dir / "history.json"
+        return json.loads(history_file.read_text()) if history_file.is_file() else []
+
     def is_complete_on_disk(self):
         """Whether the history saved with the last resume checkpoint reaches the last epoch, with every snapshot."""
-        history_file = self.out_dir / "history.json"
-        return (
-            history_file.is_file()
-            and len(json.loads(history_file.read_text())) >= self.epochs
-            and all(snapshot_path(self.out_dir, epoch).is_file() for epoch in self.snapshot_epochs)
+        return len(self.history()) >= self.epochs and all(
+            snapshot_path(self.out_dir, epoch).is_file() for epoch in self.snapshot_epochs
         )
 
     def clean(self):

@@ -8,6 +8,7 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Vie
 
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.core.forms import errors_as_message
+from ratingsite.core.views import VisibleChoicesMixin
 from ratingsite.training import jobs
 from ratingsite.training.forms import (
     ExperimentGridForm,
@@ -26,7 +27,7 @@ class TrainingRunList(VisibleObjectsMixin, ListView):
         return super().get_queryset().select_related("dataset", "job", "grid")
 
 
-class TrainingRunCreate(ResearcherRequiredMixin, CreateView):
+class TrainingRunCreate(ResearcherRequiredMixin, VisibleChoicesMixin, CreateView):
     model = TrainingRun
     form_class = TrainingRunForm
 
@@ -45,7 +46,7 @@ class TrainingRunDetail(VisibleObjectsMixin, DetailView):
         run = self.object
         if run.job is not None:
             run.job.sync_with_queue()
-        history = jobs.read_history(run)
+        history = run.history()
         context.update(
             history=history,
             latest=history[-1] if history else None,
@@ -73,7 +74,7 @@ class TrainingRunResume(MayChangeMixin, View):
 
 class TrainingRunLossCurve(ResearcherRequiredMixin, View):
     def get(self, request, pk):
-        history = jobs.read_history(get_object_or_404(TrainingRun.visible_to(request.user), pk=pk))
+        history = get_object_or_404(TrainingRun.visible_to(request.user), pk=pk).history()
         if not history:
             raise Http404("No history yet.")
         image = io.BytesIO()
@@ -108,7 +109,7 @@ class ExperimentGridList(VisibleObjectsMixin, ListView):
     paginate_by = 50
 
 
-class ExperimentGridCreate(ResearcherRequiredMixin, FormView):
+class ExperimentGridCreate(ResearcherRequiredMixin, VisibleChoicesMixin, FormView):
     form_class = ExperimentGridForm
     template_name = "training/experimentgrid_form.html"
 

@@ -24,7 +24,7 @@ from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.metrics.models import Evaluation
 from ratingsite.studies.models import Participation, Study, StudyItem
-from ratingsite.training.models import ExperimentGrid, Snapshot, TrainingRun
+from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
 from tests.factories import RaterFactory, ResearcherFactory, UserFactory
 from tests.images import png_bytes
 
@@ -101,8 +101,10 @@ def url_names(patterns=None, namespace=None):
             yield from url_names(
                 pattern.url_patterns, f"{namespace}:{inner}" if namespace and inner else inner or namespace
             )
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+        elif isinstance(pattern, URLPattern) and namespace not in STAFF_ONLY_NAMESPACES:
+            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name) if pattern.name else None
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}:{pattern.name}"
 
 
 def staff_pages():
@@ -113,7 +115,9 @@ def staff_pages():
 
 
 def test_every_url_name_has_a_row():
-    names = set(url_names())
+    names = list(url_names())
+    assert None not in names, "a URL pattern without a name has no row in the access table: name it"
+    names = set(names)
     unlisted = {name for name in names if name.split(":")[0] not in STAFF_ONLY_NAMESPACES} - set(TABLE)
     assert not unlisted, f"URL names without a row in the access table: {sorted(unlisted)}"
     assert not set(TABLE) - names, "rows for URL names that no longer exist"
@@ -229,6 +233,7 @@ def test_other_researchers_are_refused_changes_they_post(client, world, rq_queue
     score = reverse("metrics:evaluation-create", args=[world["synthetic"].pk])
     assert client.post(score, {"reference_set": world["synthetic"].pk, "size": 64}).status_code == 403
     assert client.post(reverse("jobs:job-cancel", args=[world["job"].pk])).status_code == 403
+    world["job"].refresh_from_db()
     assert not Job.objects.exclude(pk=world["job"].pk).exists() and world["job"].status == Job.Status.RUNNING
     assert not study.participations.filter(rater__username="reader").exists()
 
@@ -250,5 +255,33 @@ def test_with_sharing_off_other_researchers_see_nothing_of_it(client, world, set
         page = client.get(reverse(name)).content.decode()
         for shown in ("study_a", "synthetic", "run", "job"):
             assert world[shown].get_absolute_url() not in page, (name, shown)
+    own = ImageSet.objects.create(name="own", kind=ImageSet.Kind.REAL, created_by=world["users"]["other"])
+    owners_sets = ImageSet.objects.filter(created_by=world["users"]["owner"])
+    for url in (
+        reverse("studies:study-create"),
+        reverse("training:trainingrun-create"),
+        reverse("training:experimentgrid-create"),
+        reverse("imagesets:imageset-import"),
+        reverse("imagesets:imageset-upload-synthetic"),
+        reverse("imagesets:imageset-detail", args=[own.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert f'<option value="{own.pk}"' in page, url  # the choices are there, narrowed
+        for image_set in owners_sets:
+            assert f'<option value="{image_set.pk}"' not in page, (url, image_set.name)
     client.force_login(world["users"]["owner"])
     assert client.get(reverse("studies:study-detail", args=[world["study_a"].pk])).status_code == 200
+
+
+def test_rows_of_nobody_are_every_researchers_and_generated_sets_are_shared_with_their_run(client, world, settings):
+    settings.RESEARCHERS_SEE_ALL_WORK = False
+    other = world["users"]["other"]
+    from_command_line = ImageSet.objects.create(name="HC18", kind=ImageSet.Kind.REAL)
+    assert from_command_line.may_change(other) and from_command_line in ImageSet.visible_to(other)
+    generated = world["synthetic"]
+    GeneratedSet.objects.create(snapshot=world["snapshot"], image_set=generated, seed=0)
+    assert not generated.may_change(other)
+    world["grid"].collaborators.add(other)
+    assert generated.may_change(other) and generated in ImageSet.visible_to(other)
+    client.force_login(other)
+    assert client.get(reverse("metrics:evaluation-create", args=[generated.pk])).status_code == 405

@@ -21,9 +21,11 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from ratingsite.accounts.models import ApiToken
+from ratingsite.imagesets.importing import import_image_set
 from ratingsite.studies.models import Study
 from tests.conftest import REPO_ROOT
 from tests.factories import RaterFactory, ResearcherFactory
+from tests.images import hc18_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -214,10 +216,17 @@ def test_a_fresh_data_folder_and_its_database_are_the_owners_only(tmp_path):
         assert mode(path) == 0o600, path.name
 
 
-def test_media_files_and_folders_are_the_owners_only(media_root):
+def test_media_files_and_folders_are_the_owners_only(media_root, hc18_dir, tmp_path):
     stored = default_storage.save("uploads/nested/file.zip", ContentFile(b"PK"))
     assert mode(media_root) == mode(media_root / "uploads") == mode(media_root / "uploads" / "nested") == 0o700
     assert mode(media_root / stored) == 0o600
+    # Files that are not uploads: an import's images and derived versions, a training run's folder.
+    import_image_set(hc18_folder(hc18_dir, tmp_path / "real", 2), name="two")
+    (media_root / "training" / "run-1").mkdir(parents=True)
+    paths = list(media_root.rglob("*"))
+    assert len(paths) > 8
+    assert {mode(path) for path in paths if path.is_dir()} == {0o700}
+    assert {mode(path) for path in paths if path.is_file()} == {0o600}
 
 
 def test_an_invited_raters_password_is_in_no_cookie(client):

@@ -16,6 +16,7 @@ dies, but it stays in the worker's session.
   then follow, before Redis stops.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -27,8 +28,7 @@ import psutil
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections
-from redis.exceptions import RedisError
+from django.db import close_old_connections
 
 from ratingsite.accounts.admin_account import ensure_admin
 from ratingsite.core.embedded_redis import EmbeddedRedis, EmbeddedRedisError
@@ -91,12 +91,14 @@ class Command(BaseCommand):
         except EmbeddedRedisError as error:
             raise CommandError(str(error)) from error
         finally:
-            for child in reversed(users_of_redis):
-                child.stop()
-            self._settle_active_jobs()
-            for child in redis:
-                child.stop()
-            self._log("Stopped.")
+            try:
+                for child in reversed(users_of_redis):
+                    child.stop()
+                self._settle_active_jobs()
+            finally:
+                for child in redis:
+                    child.stop()
+                self._log("Stopped.")
 
     def _log(self, message):
         self.stdout.write(message)
@@ -114,25 +116,30 @@ class Command(BaseCommand):
     def _after_worker_exit(self, returncode):
         close_old_connections()
         reason = f"The worker running this job {exit_description(returncode)}; resume or run the job again."
-        try:
+        with self._logged_failure(f"record the jobs of the dead worker {self.worker_name}"):
             for job in fail_jobs_of_dead_worker(self.worker_name, reason):
                 self._log(f"Job #{job.pk} ({job.kind}) failed with its worker.")
-        except (RedisError, DatabaseError) as error:
-            self._log(f"Could not record the jobs of the dead worker {self.worker_name}: {error}")
         self._sweep_interrupted_imports()
 
     def _sweep_interrupted_imports(self):
-        for folder in sweep_interrupted_imports():
-            self._log(f"Removed {folder}, left by an import that was killed while storing its files.")
+        with self._logged_failure("sweep what interrupted imports left"):
+            for folder in sweep_interrupted_imports():
+                self._log(f"Removed {folder}, left by an import that was killed while storing its files.")
 
     def _settle_active_jobs(self):
         """Bring the rows of jobs that the stopped worker ended in line with rq while Redis still answers."""
         close_old_connections()
-        try:
+        with self._logged_failure("bring the active jobs in line with the queue"):
             for job in Job.objects.filter(status__in=Job.ACTIVE_STATUSES):
                 job.sync_with_queue()
-        except (RedisError, DatabaseError) as error:
-            self._log(f"Could not bring the active jobs in line with the queue: {error}")
+
+    @contextlib.contextmanager
+    def _logged_failure(self, what):
+        """Clean-up after a child must not end the site (nor skip stopping Redis): a failure is logged."""
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001 -- whatever it is, the supervisor goes on
+            self._log(f"Could not {what}: {type(error).__name__}: {error}")
 
     def _ensure_admin(self):
         username, generated_password = ensure_admin(
@@ -238,7 +245,10 @@ class Child:
 
 def exit_description(returncode):
     if returncode < 0:
-        return f"was killed by {signal.Signals(-returncode).name}"
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:  # a real-time signal has no name
+            return f"was killed by signal {-returncode}"
     return f"exited with code {returncode}"
 
 
