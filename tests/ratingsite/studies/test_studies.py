@@ -533,3 +533,30 @@ def test_an_attention_check_needs_an_expected_answer_and_only_an_attention_check
     assert response.status_code == 200 and not Study.objects.exists()
     assert "Only an attention check has an expected answer; tick it, or leave this empty." in response.content.decode()
     assert not StudySource().attention_check  # off by default
+
+
+def test_the_study_page_shows_each_raters_attention_pass_rate_beside_their_progress(attention_study, client):
+    attentive, careless = RaterFactory(), RaterFactory()
+    is_real = dict(attention_study.items.values_list("token", "is_real"))
+    attention_tokens = set(
+        attention_study.items.filter(
+            image__image_set__in=attention_study.sources.filter(attention_check=True).values("image_set")
+        ).values_list("token", flat=True)
+    )
+    for rater, answer_right in ((attentive, True), (careless, False)):
+        Participation.objects.create(study=attention_study, rater=rater, consented="2026-01-01T00:00:00Z")
+        client.force_login(rater)
+        rate_url = reverse("studies:study-rate", args=[attention_study.pk])
+        while match := re.search(r"/studies/images/([\w-]+)\.png", client.get(rate_url).content.decode()):
+            token = match.group(1)
+            # The attentive rater calls the attention images synthetic, as expected; the careless one, real.
+            right = "real" if is_real[token] else "synthetic"
+            answer = right if answer_right or token not in attention_tokens else "real"
+            client.post(rate_url, {"token": token, "answer": answer, "quality": 3})
+    client.force_login(attention_study.created_by)
+    page = client.get(attention_study.get_absolute_url()).content.decode()
+    rows = {
+        rater: re.search(rf"<td>{rater.username}</td>.*?</tr>", page, re.S).group(0) for rater in (attentive, careless)
+    }
+    assert "12 / 12</td>" in rows[attentive] and "3 / 3 passed (100%)" in rows[attentive]
+    assert "12 / 12</td>" in rows[careless] and "0 / 3 passed (0%)" in rows[careless]
