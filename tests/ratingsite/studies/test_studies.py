@@ -1,6 +1,7 @@
 """Rating studies: pool drawing, per-rater order, the rating flow, integrity and blinding."""
 
 import io
+import json
 import random
 import re
 from pathlib import Path
@@ -560,3 +561,36 @@ def test_the_study_page_shows_each_raters_attention_pass_rate_beside_their_progr
     }
     assert "12 / 12</td>" in rows[attentive] and "3 / 3 passed (100%)" in rows[attentive]
     assert "12 / 12</td>" in rows[careless] and "0 / 3 passed (0%)" in rows[careless]
+
+
+def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_answer(study, admin_client):
+    url = reverse("admin:studies_study_change", args=[study.pk])
+    sources = list(study.sources.all())
+    fields = {
+        **{name: getattr(study, name) for name in ("name", "instructions", "resolution", "display_size", "seed")},
+        "target_real_share": study.target_real_share,
+        "quality_anchors": json.dumps(study.quality_anchors),
+        "created_by": study.created_by_id,
+        "sources-TOTAL_FORMS": len(sources),
+        "sources-INITIAL_FORMS": len(sources),
+        "sources-MIN_NUM_FORMS": 0,
+        "sources-MAX_NUM_FORMS": 1000,
+    }
+    for index, source in enumerate(sources):
+        fields.update(
+            {
+                f"sources-{index}-id": source.pk,
+                f"sources-{index}-study": study.pk,
+                f"sources-{index}-image_set": source.image_set_id,
+                f"sources-{index}-count": source.count,
+            }
+        )
+    refused = admin_client.post(url, {**fields, "sources-2-attention_check": "on"})
+    assert refused.status_code == 200
+    assert "An attention check needs the answer a rater who pays attention gives." in refused.content.decode()
+    assert not StudySource.objects.filter(attention_check=True).exists()
+    saved = admin_client.post(url, {**fields, "sources-2-attention_check": "on", "sources-2-expected_answer": "real"})
+    assert saved.status_code == 302
+    assert list(StudySource.objects.filter(attention_check=True).values_list("pk", "expected_answer")) == [
+        (sources[2].pk, "real")
+    ]
