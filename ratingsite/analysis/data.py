@@ -1,4 +1,5 @@
-"""The frames `evaluation.analysis` works on, read from the database: ratings, set metrics, image metrics."""
+"""The frames `evaluation.analysis` works on, read from the database: ratings, set metrics, image metrics;
+and the answers to attention checks, which are kept out of all of them."""
 
 import pandas as pd
 from django.db.models import Count
@@ -8,7 +9,7 @@ from evaluation.lbp import lbp_histograms
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics.jobs import load_derived
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
-from ratingsite.studies.models import Participation, Rating
+from ratingsite.studies.models import Participation, Rating, attention_answer
 
 # Rater groups the analysis can be restricted to: label and the professions it takes (None: everyone).
 RATER_GROUPS = {
@@ -43,6 +44,9 @@ RATINGS_EXPORT_COLUMNS = [
     "shown",
     "submitted",
 ]
+# Profession and years of a rater whose participation is not found.
+UNKNOWN_RATER = ("unknown", None)
+ATTENTION_COLUMNS = ["study", "rater", "profession", "item", "image", "set", "truth", "expected", "answer", "passed"]
 
 
 def rater_label(user_id):
@@ -74,10 +78,13 @@ def set_settings(image_set):
     return {"model": provenance.get("model"), "train_images": None, "epoch": provenance.get("epoch"), "lr": None}
 
 
-def ratings_frame(studies, rater_group="all"):
-    """Every rating of ``studies`` by the raters of ``rater_group``, one row each (``RATINGS_EXPORT_COLUMNS``)."""
+def group_ratings(studies, rater_group, attention):
+    """The ratings of ``studies`` by the raters of ``rater_group``, those of attention-check items (each with its
+    ``attention_answer``) or those of every other item, and ``{(study id, rater id): (profession, years)}``."""
     ratings = (
         Rating.objects.filter(item__study__in=studies)
+        .annotate(attention_answer=attention_answer())
+        .filter(attention_answer__isnull=not attention)
         .select_related(
             "item__study",
             "item__image__image_set__generated_from__snapshot__run",
@@ -91,20 +98,27 @@ def ratings_frame(studies, rater_group="all"):
             "study_id", "rater_id", "profession", "years_of_experience"
         )
     }
-    unknown = ("unknown", None)
     professions = RATER_GROUPS[rater_group][1]
     ratings = [
         rating
         for rating in ratings
-        if professions is None or rater_facts.get((rating.item.study_id, rating.rater_id), unknown)[0] in professions
+        if professions is None
+        or rater_facts.get((rating.item.study_id, rating.rater_id), UNKNOWN_RATER)[0] in professions
     ]
+    return ratings, rater_facts
+
+
+def ratings_frame(studies, rater_group="all"):
+    """Every rating of ``studies`` by the raters of ``rater_group``, one row each (``RATINGS_EXPORT_COLUMNS``),
+    but those of attention-check items (`attention_frame`): every statistic of the study reads this frame."""
+    ratings, rater_facts = group_ratings(studies, rater_group, attention=False)
     image_sets = {rating.item.image.image_set_id: rating.item.image.image_set for rating in ratings}
     labels = set_labels(sorted(image_sets.values(), key=lambda image_set: image_set.pk))
     settings = {pk: set_settings(image_set) for pk, image_set in image_sets.items()}
     rows = []
     for rating in ratings:
         image = rating.item.image
-        profession, years = rater_facts.get((rating.item.study_id, rating.rater_id), unknown)
+        profession, years = rater_facts.get((rating.item.study_id, rating.rater_id), UNKNOWN_RATER)
         rows.append(
             {
                 "study": rating.item.study.name,
@@ -137,6 +151,30 @@ def ratings_frame(studies, rater_group="all"):
     return frame
 
 
+def attention_frame(studies, rater_group="all"):
+    """Every answer of the raters of ``rater_group`` to an attention-check item of ``studies`` (``ATTENTION_COLUMNS``):
+    the answer expected, the answer given and whether they agree."""
+    ratings, rater_facts = group_ratings(studies, rater_group, attention=True)
+    image_sets = {rating.item.image.image_set_id: rating.item.image.image_set for rating in ratings}
+    labels = set_labels(sorted(image_sets.values(), key=lambda image_set: image_set.pk))
+    rows = [
+        {
+            "study": rating.item.study.name,
+            "rater": rater_label(rating.rater_id),
+            "profession": rater_facts.get((rating.item.study_id, rating.rater_id), UNKNOWN_RATER)[0],
+            "item": rating.item_id,
+            "image": rating.item.image_id,
+            "set": labels[rating.item.image.image_set_id],
+            "truth": "real" if rating.item.is_real else "synthetic",
+            "expected": rating.attention_answer,
+            "answer": rating.answer,
+            "passed": rating.answer == rating.attention_answer,
+        }
+        for rating in ratings
+    ]
+    return pd.DataFrame(rows, columns=ATTENTION_COLUMNS)
+
+
 def chosen_evaluations(studies):
     """``{synthetic set id: Evaluation}`` used for the rated synthetic sets of ``studies`` (in this order).
 
@@ -147,8 +185,10 @@ def chosen_evaluations(studies):
     """
     chosen = {}
     for study in studies:
-        real_sets = set(study.sources.filter(image_set__kind="real").values_list("image_set_id", flat=True))
-        synthetic_sets = study.sources.filter(image_set__kind="synthetic").values_list("image_set_id", flat=True)
+        # Attention-check sources are no part of the compared pool.
+        pool = study.sources.filter(attention_check=False)
+        real_sets = set(pool.filter(image_set__kind="real").values_list("image_set_id", flat=True))
+        synthetic_sets = pool.filter(image_set__kind="synthetic").values_list("image_set_id", flat=True)
         evaluations = (
             Evaluation.objects.filter(synthetic_set__in=synthetic_sets, size=study.resolution)
             .exclude(values={})

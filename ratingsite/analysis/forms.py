@@ -16,6 +16,14 @@ class AnalysisFilterForm(forms.Form):
         help_text="Other studies whose ratings are analysed together with this one's.",
     )
 
+    min_attention = forms.FloatField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        label="Exclude raters below attention (%)",
+        help_text="Raters who passed fewer of their attention checks are left out of every statistic; empty: nobody.",
+    )
+
     effect = forms.FloatField(
         min_value=0.01,
         max_value=0.49,

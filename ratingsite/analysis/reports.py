@@ -13,11 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from evaluation import correlation, plots, study_roc
+from evaluation import attention, correlation, plots, study_roc
 from evaluation.analysis import SETTINGS, analyse, methods_paragraph, quality_grid, results_table
 from evaluation.results import setting_label
 from ratingsite.analysis.data import (
     RATER_GROUPS,
+    attention_frame,
     chosen_evaluations,
     image_metrics_frame,
     ratings_frame,
@@ -34,6 +35,7 @@ AUC_FOREST_TABLES = {"auc-by-set": "mrmc_by_set", "auc-by-setting": "mrmc_by_set
 PLANNING_EFFECT = 0.1
 EXPORTS = {
     "ratings.csv": "text/csv",
+    "attention.csv": "text/csv",
     "images.csv": "text/csv",
     "sets.csv": "text/csv",
     "results.csv": "text/csv",
@@ -64,16 +66,26 @@ class ReportError(ValueError):
 
 
 class StudyReport:
-    """The ratings of ``studies`` by ``rater_group`` (a key of `RATER_GROUPS`), analysed by `evaluation.analysis`."""
+    """The ratings of ``studies`` by ``rater_group`` (a key of `RATER_GROUPS`), analysed by `evaluation.analysis`;
+    with ``min_attention`` (a percentage), without the raters who passed fewer of their attention checks."""
 
-    def __init__(self, studies, rater_group="all", resamples=HYPE_RESAMPLES, seed=0):
+    def __init__(self, studies, rater_group="all", resamples=HYPE_RESAMPLES, seed=0, min_attention=None):
         if rater_group not in RATER_GROUPS:
             raise ReportError(f"unknown rater group {rater_group!r}; choose from {', '.join(RATER_GROUPS)}")
+        if min_attention is not None and not 0 <= min_attention <= 100:
+            raise ReportError(f"the attention threshold is a percentage from 0 to 100, not {min_attention}")
         self.studies = sorted(studies, key=lambda study: study.pk)
         self.rater_group = rater_group
-        self.ratings = ratings_frame(self.studies, rater_group)
-        if self.ratings.empty:
+        self.min_attention = min_attention
+        ratings = ratings_frame(self.studies, rater_group)
+        if ratings.empty:
             raise ReportError(f"no ratings yet from {RATER_GROUPS[rater_group][0].lower()} in these studies")
+        self.attention = attention_frame(self.studies, rater_group)
+        self.attention_table = attention.pass_rates(self.attention, ratings["rater"], min_attention)
+        self.excluded_raters = self.attention_table.loc[self.attention_table["excluded"], "rater"].tolist()
+        self.ratings = ratings[~ratings["rater"].isin(self.excluded_raters)].reset_index(drop=True)
+        if self.ratings.empty:
+            raise ReportError(f"every rater passed fewer than {min_attention:g}% of their attention checks")
         synthetic = self.ratings[self.ratings["truth"] == "synthetic"]
         labels = dict(zip(synthetic["set_id"], synthetic["set"], strict=True))
         self.evaluations = {
@@ -108,13 +120,17 @@ class StudyReport:
 
     @cached_property
     def methods(self):
-        return methods_paragraph(
+        paragraph = methods_paragraph(
             self.analysis,
             self.ratings,
             study_names=[study.name for study in self.studies],
             seeds=[study.seed for study in self.studies],
             metric_versions=self.metric_versions,
         )
+        attention_text = attention.methods_text(
+            self.attention_table, self.attention["image"].nunique(), self.min_attention
+        )
+        return f"{paragraph} {attention_text}" if attention_text else paragraph
 
     @property
     def warnings(self):
@@ -233,6 +249,7 @@ class StudyReport:
             "report": self,
             "studies": self.studies,
             "methods": self.methods,
+            "attention_rows": records(self.attention_table) if len(self.attention) else [],
             "turing_rows": records(
                 pd.concat(
                     [tables["turing_pooled"], tables["turing_by_profession"], tables["turing_by_rater"]],
@@ -291,6 +308,7 @@ class StudyReport:
         """One export file's bytes; ``filename`` is a key of ``EXPORTS``."""
         producers = {
             "ratings.csv": lambda: spreadsheet_csv(self.ratings),
+            "attention.csv": lambda: spreadsheet_csv(self.attention_table),
             "images.csv": lambda: spreadsheet_csv(self.image_table),
             "sets.csv": lambda: spreadsheet_csv(self.analysis.tables["sets"]),
             "results.csv": lambda: spreadsheet_csv(self.results),
@@ -322,11 +340,10 @@ class StudyReport:
                 "resolution": study.resolution,
                 "display_size": study.display_size,
                 "target_real_share": study.target_real_share,
-                "pool": "; ".join(
-                    f"{source.count} from {source.image_set.name} ({source.image_set.kind})"
-                    for source in study.sources.select_related("image_set")
-                ),
+                "pool": "; ".join(str(source) for source in study.sources.select_related("image_set")),
                 "rater_group": self.rater_group,
+                "min_attention_percent": self.min_attention,
+                "excluded_raters": "; ".join(self.excluded_raters),
                 "hype_resamples": self.analysis.resamples,
                 "bootstrap_seed": self.analysis.seed,
                 "metric_versions": versions,

@@ -18,7 +18,7 @@ DOWNLOADS = {**EXPORTS, "report.zip": "application/zip"}
 REPORT_CACHE_SECONDS = 60
 
 
-def cached_report(studies, rater_group):
+def cached_report(studies, rater_group, min_attention):
     """The `StudyReport`, reused until a rating or an evaluation of these studies changes."""
     ratings = Rating.objects.filter(item__study__in=studies).aggregate(count=Count("pk"), last=Max("submitted"))
     rated_sets = StudySource.objects.filter(study__in=studies).values("image_set")
@@ -26,11 +26,11 @@ def cached_report(studies, rater_group):
         Evaluation.objects.filter(synthetic_set__in=rated_sets).order_by("pk").values_list("pk", flat=True)
     )
     scores = ImageScore.objects.filter(evaluation__in=evaluations).aggregate(count=Count("pk"), last=Max("pk"))
-    fingerprint = repr(([study.pk for study in studies], rater_group, ratings, evaluations, scores))
+    fingerprint = repr(([study.pk for study in studies], rater_group, min_attention, ratings, evaluations, scores))
     key = "analysis-report:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     report = cache.get(key)
     if report is None:
-        report = StudyReport(studies, rater_group)
+        report = StudyReport(studies, rater_group, min_attention=min_attention)
         cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
 
@@ -47,16 +47,17 @@ class StudyReportMixin(MayChangeMixin):
         self.form.fields["studies"].queryset = (
             Study.changeable_by(self.request.user).exclude(pk=self.study.pk).order_by("name")
         )
-        rater_group, studies = "all", [self.study]
+        rater_group, studies, min_attention = "all", [self.study], None
         self.planning_effect, self.planned_design = PLANNING_EFFECT, None
         if self.form.is_bound:
             if not self.form.is_valid():
                 raise ReportError("; ".join(error for errors in self.form.errors.values() for error in errors))
             rater_group = self.form.cleaned_data["raters"]
+            min_attention = self.form.cleaned_data["min_attention"]
             studies += list(self.form.cleaned_data["studies"])
             self.planning_effect = self.form.cleaned_data["effect"]
             self.planned_design = self.form.planned_design()
-        return cached_report(studies, rater_group)
+        return cached_report(studies, rater_group, min_attention)
 
 
 class StudyAnalysis(StudyReportMixin, View):

@@ -25,7 +25,7 @@ class StudyForm(forms.ModelForm):
 class StudySourceForm(forms.ModelForm):
     class Meta:
         model = StudySource
-        fields = ("image_set", "count")
+        fields = ("image_set", "count", "attention_check", "expected_answer")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,7 +4,11 @@
   always; confidence and a comment optionally), the resolution its images are taken at and the size
   they are shown at, and a seed.
 * Its pool is drawn from `StudySource` rows (an image set and how many of its images), with the seed;
-  each drawn image becomes a `StudyItem`. An item is known to raters only by an opaque random token, and
+  each drawn image becomes a `StudyItem`. A source may be an attention check: images whose answer is plain
+  to a rater who looks (an early-epoch snapshot, clearly good real images), with the answer the researcher
+  expects. Its items are drawn, made and served exactly like every other, so nothing but the pixels marks
+  them; the analysis scores them apart (`attention_answer`) and they enter no other statistic.
+* An item is known to raters only by an opaque random token, and
   the file they see is made for the study: the image's derived version at the study's resolution, scaled
   to the display size by one method and written by the one PNG encoder without compression, so real and
   synthetic files differ only in their pixels and all have the same number of bytes; a study opens to
@@ -23,7 +27,9 @@ import random
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 
 from ratingsite.accounts.models import RaterProfile
@@ -39,6 +45,11 @@ DEFAULT_QUALITY_ANCHORS = [
     "4: good, minor flaws only",
     "5: excellent, indistinguishable in quality from a clinical image",
 ]
+
+
+class Answer(models.TextChoices):
+    REAL = "real", "real"
+    SYNTHETIC = "synthetic", "synthetic"
 
 
 def default_quality_anchors():
@@ -113,10 +124,54 @@ class StudySource(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sources")
     image_set = models.ForeignKey(ImageSet, on_delete=models.PROTECT, related_name="+")
     count = models.PositiveIntegerField()
+    attention_check = models.BooleanField(
+        default=False,
+        help_text="These images check that raters pay attention: their answers are scored apart and enter no "
+        "other statistic.",
+    )
+    expected_answer = models.CharField(
+        max_length=16,
+        choices=Answer,
+        blank=True,
+        help_text="The answer a rater who pays attention gives to these images (attention checks only).",
+    )
 
     class Meta:
         ordering = ("pk",)
-        constraints = [models.UniqueConstraint(fields=("study", "image_set"), name="unique_study_source")]
+        constraints = [
+            models.UniqueConstraint(fields=("study", "image_set"), name="unique_study_source"),
+            models.CheckConstraint(
+                condition=Q(attention_check=False, expected_answer="")
+                | (Q(attention_check=True) & ~Q(expected_answer="")),
+                name="attention_check_has_expected_answer",
+                violation_error_message="An attention check needs an expected answer, and only an attention "
+                "check has one.",
+            ),
+        ]
+
+    def __str__(self):
+        text = f"{self.count} from {self.image_set.name} ({self.image_set.kind})"
+        return f"{text}, attention check expecting {self.expected_answer}" if self.attention_check else text
+
+    def clean(self):
+        if self.attention_check and not self.expected_answer:
+            raise ValidationError(
+                {"expected_answer": "An attention check needs the answer a rater who pays attention gives."}
+            )
+        if self.expected_answer and not self.attention_check:
+            raise ValidationError(
+                {"expected_answer": "Only an attention check has an expected answer; tick it, or leave this empty."}
+            )
+
+
+def attention_answer(item="item__"):
+    """The expected answer of the attention-check source a row's study item (reached by the lookup ``item``)
+    was drawn from, as a subquery to annotate with: None for an item of an ordinary source."""
+    return Subquery(
+        StudySource.objects.filter(
+            study=OuterRef(f"{item}study"), image_set=OuterRef(f"{item}image__image_set"), attention_check=True
+        ).values("expected_answer")[:1]
+    )
 
 
 class StudyItem(models.Model):
@@ -171,9 +226,7 @@ class Showing(models.Model):
 
 
 class Rating(models.Model):
-    class Answer(models.TextChoices):
-        REAL = "real", "real"
-        SYNTHETIC = "synthetic", "synthetic"
+    Answer = Answer
 
     item = models.ForeignKey(StudyItem, on_delete=models.CASCADE, related_name="ratings")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")

@@ -9,8 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.generic import CreateView, DetailView, ListView, View
 
+from evaluation.attention import pass_rates
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
+from ratingsite.analysis.data import attention_frame, rater_label
 from ratingsite.core.forms import errors_as_message
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
@@ -79,12 +81,23 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
         items = len(sizes)
         real = sum(is_real for _, is_real in sizes)
         auc = file_size_auc(sizes)
+        participations = list(study.participations.select_related("rater"))
+        has_attention_checks = study.sources.filter(attention_check=True).exists()
+        attention = {}
+        if has_attention_checks:
+            table = pass_rates(attention_frame([study]), [rater_label(p.rater_id) for p in participations])
+            attention = {row["rater"]: row for row in table.to_dict("records")}
         context.update(
             items=items,
             real_share=real / items if items else None,
+            has_attention_checks=has_attention_checks,
             participations=[
-                {"participation": p, "rated": Rating.objects.filter(item__study=study, rater=p.rater).count()}
-                for p in study.participations.select_related("rater")
+                {
+                    "participation": p,
+                    "rated": Rating.objects.filter(item__study=study, rater=p.rater).count(),
+                    "attention": attention.get(rater_label(p.rater_id)),
+                }
+                for p in participations
             ],
             file_size_auc=auc,
             leakage_warning=auc is not None and abs(auc - 0.5) > LEAKAGE_WARNING_DISTANCE,

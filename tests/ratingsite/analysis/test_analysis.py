@@ -395,3 +395,98 @@ def test_two_studies_of_the_same_images_read_by_the_same_raters_are_compared_as_
         conditions["statistic"]
     )
     assert (conditions["n"] == 38).all()
+
+
+ATTENTION_IMAGES = 4
+# Answers of the three raters (clinician, sonographer, engineer) to the 4 attention images, all plainly synthetic.
+ATTENTION_ANSWERS = (
+    ("synthetic", "synthetic", "synthetic", "synthetic"),  # 4 of 4: 100%
+    ("synthetic", "real", "synthetic", "synthetic"),  # 3 of 4: 75%
+    ("real", "real", "real", "real"),  # 0 of 4: 0%
+)
+
+
+@pytest.fixture
+def attention_study(study, raters, tmp_path):
+    """`study` with an attention-check source of 4 noise images expecting "synthetic", answered as
+    ``ATTENTION_ANSWERS`` says."""
+    folder = tmp_path / "early"
+    folder.mkdir()
+    rng = np.random.default_rng(99)
+    for number in range(ATTENTION_IMAGES):
+        (folder / f"{number}.png").write_bytes(png_bytes(rng.integers(0, 256, (64, 64), dtype=np.uint8)))
+    early = import_image_set(folder, name="early snapshot", kind="synthetic").image_set
+    StudySource.objects.create(
+        study=study, image_set=early, count=ATTENTION_IMAGES, attention_check=True, expected_answer="synthetic"
+    )
+    items = [
+        StudyItem.objects.create(study=study, image=image, is_real=False, file=f"study/{image.pk}.png")
+        for image in early.images.order_by("pk")
+    ]
+    for rater, answers in zip(raters, ATTENTION_ANSWERS, strict=True):
+        for item, answer in zip(items, answers, strict=True):
+            Rating.objects.create(item=item, rater=rater, answer=answer, quality=1, shown=timezone.now())
+    return study
+
+
+def test_attention_pass_rates_and_exclusions_follow_a_hand_count(attention_study, raters, researcher_client, tmp_path):
+    labels = [rater_label(rater.pk) for rater in raters]
+    table = pd.read_csv(io.BytesIO(export(researcher_client, attention_study, "attention.csv", min_attention=75)))
+    assert list(table["rater"]) == labels
+    assert list(table["n_answered"]) == [4, 4, 4] and list(table["n_passed"]) == [4, 3, 0]
+    assert list(table["pass_rate"]) == [1.0, 0.75, 0.0]
+    assert list(table["excluded"]) == [False, False, True]  # 75% is not below 75%
+    kept = pd.read_csv(io.BytesIO(export(researcher_client, attention_study, "ratings.csv", min_attention=75)))
+    assert set(kept["rater"]) == set(labels[:2]) and len(kept) == 2 * (REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET)
+
+    page = researcher_client.get(
+        reverse("analysis:study-analysis", args=[attention_study.pk]), {"min_attention": 80}
+    ).content.decode()
+    excluded = f"{labels[1]}, {labels[2]}"
+    assert f"Excluded, having passed fewer than 80% of their attention checks: {excluded}." in page
+    assert (
+        f"Raters who passed fewer than 80% were excluded from every analysis: {labels[1]} (3 of 4), {labels[2]} "
+        "(0 of 4)." in page
+    )
+    assert "1 raters (1 clinician) gave 38 ratings" in page
+    attention_section = page[page.index('<section id="attention">') : page.index('<section id="turing">')]
+    assert f"<td>{labels[1]}</td><td>3 / 4</td><td>75.0%</td><td>excluded</td>" in attention_section
+
+    call_command("export_report", str(attention_study.pk), "--out", str(tmp_path / "out"), "--min-attention", "80")
+    archive = zipfile.ZipFile(io.BytesIO(export(researcher_client, attention_study, "report.zip", min_attention=80)))
+    for name in ("attention.csv", "ratings.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == archive.read(f"report/{name}"), name
+    settings = pd.read_json(tmp_path / "out" / "settings.json", orient="records").iloc[0]
+    assert settings["min_attention_percent"] == 80 and settings["excluded_raters"] == f"{labels[1]}; {labels[2]}"
+    assert "4 from early snapshot (synthetic), attention check expecting synthetic" in settings["pool"]
+
+    with pytest.raises(CommandError, match="the attention threshold is a percentage from 0 to 100, not 150"):
+        call_command("export_report", str(attention_study.pk), "--out", "unused", "--min-attention", "150")
+    refused = researcher_client.get(
+        reverse("analysis:study-analysis", args=[attention_study.pk]), {"min_attention": 150}
+    )
+    assert refused.status_code == 409 and "less than or equal to 100" in refused.content.decode()
+
+
+def test_attention_items_enter_no_other_statistic(attention_study, researcher_client):
+    attention_images = set(
+        StudyItem.objects.filter(image__image_set__name="early snapshot").values_list("image_id", flat=True)
+    )
+    assert Rating.objects.filter(item__image_id__in=attention_images).count() == 3 * ATTENTION_IMAGES
+    rated = REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET
+    ratings = pd.read_csv(io.BytesIO(export(researcher_client, attention_study, "ratings.csv")))
+    assert len(ratings) == rated * len(RATERS) and not set(ratings["image"]) & attention_images
+    assert "early snapshot" not in set(ratings["set"])
+    images = pd.read_csv(io.BytesIO(export(researcher_client, attention_study, "images.csv")))
+    assert len(images) == rated and not set(images["image"]) & attention_images
+    sets_table = pd.read_csv(io.BytesIO(export(researcher_client, attention_study, "sets.csv")))
+    assert "early snapshot" not in set(sets_table["set"])
+    results = pd.read_csv(io.BytesIO(export(researcher_client, attention_study, "results.csv")))
+    pooled = results[(results["section"] == "turing: pooled") & (results["statistic"] == "accuracy")].iloc[0]
+    study_ratings = Rating.objects.exclude(item__image_id__in=attention_images).select_related("item")
+    correct = sum(rating.answer == ("real" if rating.item.is_real else "synthetic") for rating in study_ratings)
+    assert pooled["n"] == rated * len(RATERS) and pooled["estimate"] == pytest.approx(correct / (rated * len(RATERS)))
+    page = researcher_client.get(reverse("analysis:study-analysis", args=[attention_study.pk])).content.decode()
+    assert f"gave {rated * len(RATERS)} ratings of {rated} images" in page
+    assert "4 attention-check images, whose answer the researcher stated" in page
+    assert "expected answer 7 times in 12 (58.3%). No rater was excluded on attention." in page

@@ -1,6 +1,7 @@
 """Rating studies: pool drawing, per-rater order, the rating flow, integrity and blinding."""
 
 import io
+import json
 import random
 import re
 from pathlib import Path
@@ -467,3 +468,129 @@ def test_new_studies_ask_confidence_and_every_answer_must_give_it(study, client)
     assert response.status_code == 400 and not Rating.objects.exists()
     client.post(rate_url, {"token": item.token, "answer": "real", "quality": 4, "confidence": 2})
     assert Rating.objects.get().confidence == 2
+
+
+ATTENTION_SOURCE = {"sources-2-attention_check": "on", "sources-2-expected_answer": "synthetic"}
+
+
+@pytest.fixture
+def attention_study(client, image_sets, run_worker):
+    """The study of `study`, whose second synthetic set (3 images) is an attention check expecting "synthetic"."""
+    real, synthetic_sets = image_sets
+    client.force_login(ResearcherFactory())
+    create_study(client, real, synthetic_sets, **ATTENTION_SOURCE)
+    run_worker()
+    study = Study.objects.get()
+    assert study.job.status == Job.Status.FINISHED, study.job.error
+    return study
+
+
+def test_attention_items_are_drawn_and_served_exactly_like_every_other_image(attention_study, client):
+    """Over the whole study, through the rater's pages: the files, their headers and the rating page of an
+    attention item are the same in kind as those of any real or synthetic item."""
+    study = attention_study
+    attention_set = study.sources.get(attention_check=True).image_set
+    kind = {
+        item.pk: "attention" if item.image.image_set_id == attention_set.pk else ("real" if item.is_real else "other")
+        for item in study.items.select_related("image")
+    }
+    assert list(kind.values()).count("attention") == 3 and len(kind) == 12
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    headers, lengths = {}, set()
+    for item in study.items.all():
+        response = client.get(reverse("studies:studyitem-image", args=[item.token]))
+        image = PILImage.open(io.BytesIO(response.content))
+        assert (image.format, image.mode, image.size) == ("PNG", "L", (256, 256))
+        assert set(png_chunk_types(response.content)) == {"IHDR", "IDAT", "IEND"}
+        assert item.file.name == f"studies/{study.pk}/{item.token}.png"
+        headers.setdefault(kind[item.pk], set()).add(tuple(sorted(response.items())))
+        lengths.add(len(response.content))
+    assert headers["attention"] == headers["real"] == headers["other"] and len(headers["attention"]) == 1
+    assert lengths == {study.file_bytes}
+
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    pages = {}
+    for item_pk in study.order_for(rater):
+        item = StudyItem.objects.get(pk=item_pk)
+        page = client.get(rate_url).content.decode()
+        assert item.token in page
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page.replace(item.token, "TOKEN"))
+        # The progress line is the only thing that changes from one image to the next.
+        page = re.sub(r'<p class="rating-progress">.*?</p>', "", page)
+        pages.setdefault(kind[item_pk], set()).add(page)
+        client.post(rate_url, {"token": item.token, "answer": "real", "quality": 3})
+    assert pages["attention"] == pages["real"] == pages["other"] and len(pages["attention"]) == 1
+
+
+def test_an_attention_check_needs_an_expected_answer_and_only_an_attention_check_has_one(client, image_sets):
+    real, synthetic_sets = image_sets
+    client.force_login(ResearcherFactory())
+    response = create_study(client, real, synthetic_sets, **{"sources-2-attention_check": "on"})
+    assert response.status_code == 200 and not Study.objects.exists()
+    assert "An attention check needs the answer a rater who pays attention gives." in response.content.decode()
+    response = create_study(client, real, synthetic_sets, **{"sources-2-expected_answer": "real"})
+    assert response.status_code == 200 and not Study.objects.exists()
+    assert "Only an attention check has an expected answer; tick it, or leave this empty." in response.content.decode()
+    assert not StudySource().attention_check  # off by default
+
+
+def test_the_study_page_shows_each_raters_attention_pass_rate_beside_their_progress(attention_study, client):
+    attentive, careless = RaterFactory(), RaterFactory()
+    is_real = dict(attention_study.items.values_list("token", "is_real"))
+    attention_tokens = set(
+        attention_study.items.filter(
+            image__image_set__in=attention_study.sources.filter(attention_check=True).values("image_set")
+        ).values_list("token", flat=True)
+    )
+    for rater, answer_right in ((attentive, True), (careless, False)):
+        Participation.objects.create(study=attention_study, rater=rater, consented="2026-01-01T00:00:00Z")
+        client.force_login(rater)
+        rate_url = reverse("studies:study-rate", args=[attention_study.pk])
+        while match := re.search(r"/studies/images/([\w-]+)\.png", client.get(rate_url).content.decode()):
+            token = match.group(1)
+            # The attentive rater calls the attention images synthetic, as expected; the careless one, real.
+            right = "real" if is_real[token] else "synthetic"
+            answer = right if answer_right or token not in attention_tokens else "real"
+            client.post(rate_url, {"token": token, "answer": answer, "quality": 3})
+    client.force_login(attention_study.created_by)
+    page = client.get(attention_study.get_absolute_url()).content.decode()
+    rows = {
+        rater: re.search(rf"<td>{rater.username}</td>.*?</tr>", page, re.S).group(0) for rater in (attentive, careless)
+    }
+    assert "12 / 12</td>" in rows[attentive] and "3 / 3 passed (100%)" in rows[attentive]
+    assert "12 / 12</td>" in rows[careless] and "0 / 3 passed (0%)" in rows[careless]
+
+
+def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_answer(study, admin_client):
+    url = reverse("admin:studies_study_change", args=[study.pk])
+    sources = list(study.sources.all())
+    fields = {
+        **{name: getattr(study, name) for name in ("name", "instructions", "resolution", "display_size", "seed")},
+        "target_real_share": study.target_real_share,
+        "quality_anchors": json.dumps(study.quality_anchors),
+        "created_by": study.created_by_id,
+        "sources-TOTAL_FORMS": len(sources),
+        "sources-INITIAL_FORMS": len(sources),
+        "sources-MIN_NUM_FORMS": 0,
+        "sources-MAX_NUM_FORMS": 1000,
+    }
+    for index, source in enumerate(sources):
+        fields.update(
+            {
+                f"sources-{index}-id": source.pk,
+                f"sources-{index}-study": study.pk,
+                f"sources-{index}-image_set": source.image_set_id,
+                f"sources-{index}-count": source.count,
+            }
+        )
+    refused = admin_client.post(url, {**fields, "sources-2-attention_check": "on"})
+    assert refused.status_code == 200
+    assert "An attention check needs the answer a rater who pays attention gives." in refused.content.decode()
+    assert not StudySource.objects.filter(attention_check=True).exists()
+    saved = admin_client.post(url, {**fields, "sources-2-attention_check": "on", "sources-2-expected_answer": "real"})
+    assert saved.status_code == 302
+    assert list(StudySource.objects.filter(attention_check=True).values_list("pk", "expected_answer")) == [
+        (sources[2].pk, "real")
+    ]
