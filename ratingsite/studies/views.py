@@ -1,5 +1,6 @@
 import secrets
 
+import pandas as pd
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -12,7 +13,6 @@ from django.views.generic import CreateView, DetailView, ListView, View
 from evaluation.attention import pass_rates
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
-from ratingsite.analysis.data import attention_frame, rater_label
 from ratingsite.core.forms import errors_as_message
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
@@ -28,6 +28,7 @@ from ratingsite.studies.models import (
     Showing,
     Study,
     StudyItem,
+    attention_answer,
 )
 
 LEAKAGE_WARNING_DISTANCE = 0.15
@@ -85,7 +86,16 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
         has_attention_checks = study.sources.filter(attention_check=True).exists()
         attention = {}
         if has_attention_checks:
-            table = pass_rates(attention_frame([study]), [rater_label(p.rater_id) for p in participations])
+            answers = (
+                Rating.objects.filter(item__study=study)
+                .annotate(expected=attention_answer())
+                .exclude(expected=None)
+                .values_list("rater_id", "answer", "expected")
+            )
+            frame = pd.DataFrame(
+                [(rater, answer == expected) for rater, answer, expected in answers], columns=["rater", "passed"]
+            )
+            table = pass_rates(frame, [p.rater_id for p in participations])
             attention = {row["rater"]: row for row in table.to_dict("records")}
         context.update(
             items=items,
@@ -95,7 +105,7 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
                 {
                     "participation": p,
                     "rated": Rating.objects.filter(item__study=study, rater=p.rater).count(),
-                    "attention": attention.get(rater_label(p.rater_id)),
+                    "attention": attention.get(p.rater_id),
                 }
                 for p in participations
             ],
