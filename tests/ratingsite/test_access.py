@@ -285,3 +285,16 @@ def test_rows_of_nobody_are_every_researchers_and_generated_sets_are_shared_with
     assert generated.may_change(other) and generated in ImageSet.visible_to(other)
     client.force_login(other)
     assert client.get(reverse("metrics:evaluation-create", args=[generated.pk])).status_code == 405
+
+
+def test_a_refusal_is_a_page_of_the_site_with_a_way_back(client, world):
+    analysis = reverse("analysis:study-analysis", args=[world["study_a"].pk])
+    for role, url, says in (
+        ("rater_a", reverse("studies:study-list"), "This page is for researchers"),
+        ("other", analysis, "has not made you a collaborator"),
+    ):
+        client.force_login(world["users"][role])
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 403 and says in page, role
+        assert 'class="site-header"' in page and f'href="{reverse("home")}"' in page and "Log out" in page
