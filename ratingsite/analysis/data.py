@@ -9,7 +9,7 @@ from evaluation.lbp import lbp_histograms
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics.jobs import load_derived
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
-from ratingsite.studies.models import Participation, Rating, attention_answer
+from ratingsite.studies.models import Participation, Rating, with_attention
 
 # Rater groups the analysis can be restricted to: label and the professions it takes (None: everyone).
 RATER_GROUPS = {
@@ -79,11 +79,10 @@ def set_settings(image_set):
 
 
 def group_ratings(studies, rater_group, attention):
-    """The ratings of ``studies`` by the raters of ``rater_group``, those of attention-check items (each with its
-    ``attention_answer``) or those of every other item, and ``{(study id, rater id): (profession, years)}``."""
+    """The ratings of ``studies`` by the raters of ``rater_group``, those of attention-check items or those of
+    every other item (each annotated by `with_attention`), and ``{(study id, rater id): (profession, years)}``."""
     ratings = (
-        Rating.objects.filter(item__study__in=studies)
-        .annotate(attention_answer=attention_answer())
+        with_attention(Rating.objects.filter(item__study__in=studies))
         .filter(attention_answer__isnull=not attention)
         .select_related(
             "item__study",
@@ -168,7 +167,7 @@ def attention_frame(studies, rater_group="all"):
             "truth": "real" if rating.item.is_real else "synthetic",
             "expected": rating.attention_answer,
             "answer": rating.answer,
-            "passed": rating.answer == rating.attention_answer,
+            "passed": rating.passed_attention,
         }
         for rating in ratings
     ]

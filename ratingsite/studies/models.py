@@ -7,7 +7,7 @@
   each drawn image becomes a `StudyItem`. A source may be an attention check: images whose answer is plain
   to a rater who looks (an early-epoch snapshot, clearly good real images), with the answer the researcher
   expects. Its items are drawn, made and served exactly like every other, so nothing but the pixels marks
-  them; the analysis scores them apart (`attention_answer`) and they enter no other statistic.
+  them; the analysis scores them apart (`with_attention`) and they enter no other statistic.
 * An item is known to raters only by an opaque random token, and
   the file they see is made for the study: the image's derived version at the study's resolution, scaled
   to the display size by one method and written by the one PNG encoder without compression, so real and
@@ -29,7 +29,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from ratingsite.accounts.models import RaterProfile
@@ -164,13 +164,15 @@ class StudySource(models.Model):
             )
 
 
-def attention_answer(item="item__"):
-    """The expected answer of the attention-check source a row's study item (reached by the lookup ``item``)
-    was drawn from, as a subquery to annotate with: None for an item of an ordinary source."""
-    return Subquery(
-        StudySource.objects.filter(
-            study=OuterRef(f"{item}study"), image_set=OuterRef(f"{item}image__image_set"), attention_check=True
-        ).values("expected_answer")[:1]
+def with_attention(ratings):
+    """``ratings`` (of `Rating`) annotated with ``attention_answer``, the answer the attention-check source of the
+    rating's item expects (None for an item of an ordinary source), and ``passed_attention``, whether the rating
+    gave it: the one definition of passing that the study page and the analysis share."""
+    expected = StudySource.objects.filter(
+        study=OuterRef("item__study"), image_set=OuterRef("item__image__image_set"), attention_check=True
+    ).values("expected_answer")[:1]
+    return ratings.annotate(attention_answer=Subquery(expected)).annotate(
+        passed_attention=ExpressionWrapper(Q(answer=F("attention_answer")), output_field=models.BooleanField())
     )
 
 

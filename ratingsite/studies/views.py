@@ -28,7 +28,7 @@ from ratingsite.studies.models import (
     Showing,
     Study,
     StudyItem,
-    attention_answer,
+    with_attention,
 )
 
 LEAKAGE_WARNING_DISTANCE = 0.15
@@ -87,14 +87,11 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
         attention = {}
         if has_attention_checks:
             answers = (
-                Rating.objects.filter(item__study=study)
-                .annotate(expected=attention_answer())
-                .exclude(expected=None)
-                .values_list("rater_id", "answer", "expected")
+                with_attention(Rating.objects.filter(item__study=study))
+                .exclude(attention_answer=None)
+                .values_list("rater_id", "passed_attention")
             )
-            frame = pd.DataFrame(
-                [(rater, answer == expected) for rater, answer, expected in answers], columns=["rater", "passed"]
-            )
+            frame = pd.DataFrame(list(answers), columns=["rater", "passed"])
             table = pass_rates(frame, [p.rater_id for p in participations])
             attention = {row["rater"]: row for row in table.to_dict("records")}
         context.update(
