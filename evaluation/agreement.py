@@ -74,16 +74,27 @@ def cohen_kappa(a, b, weights=None, categories=None):
     if len(a) == 0:
         return math.nan
     size = len(categories)
-    observed = np.zeros((size, size))
-    np.add.at(observed, (a.map(positions).to_numpy(int), b.map(positions).to_numpy(int)), 1)
-    observed /= len(a)
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0))
+    counts = np.zeros((size, size))
+    np.add.at(counts, (a.map(positions).to_numpy(int), b.map(positions).to_numpy(int)), 1)
+    return float(table_kappa(counts, weights))
+
+
+def table_kappa(counts, weights=None):
+    """Cohen's kappa of each ``K x K`` table of counts in ``counts`` (shape ``(..., K, K)``; rows the first
+    rater's categories in their order, columns the second's), by the formula above; NaN where undefined.
+
+    `cohen_kappa` reads one table; a bootstrap hands over all its resamples' tables at once.
+    """
+    counts = np.asarray(counts, dtype=float)
+    size = counts.shape[-1]
     distance = np.abs(np.subtract.outer(np.arange(size), np.arange(size))) / max(size - 1, 1)
     disagreement = {None: (distance > 0).astype(float), "linear": distance, "quadratic": distance**2}[weights]
-    chance_disagreement = (disagreement * expected).sum()
-    if chance_disagreement == 0:
-        return math.nan
-    return float(1 - (disagreement * observed).sum() / chance_disagreement)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = counts / counts.sum(axis=(-2, -1), keepdims=True)
+        expected = observed.sum(axis=-1)[..., :, None] * observed.sum(axis=-2)[..., None, :]
+        chance_disagreement = (disagreement * expected).sum(axis=(-2, -1))
+        kappa = 1 - (disagreement * observed).sum(axis=(-2, -1)) / chance_disagreement
+    return np.where(chance_disagreement > 0, kappa, np.nan)
 
 
 def rated(ratings, column):
