@@ -1,5 +1,6 @@
 """The frames `evaluation.analysis` works on, read from the database: ratings, set metrics, image metrics;
-and the answers to attention checks, which are kept out of all of them."""
+and the answers to attention checks and the second showings of repeated images, which are kept out of all of
+them (only an image's first showing counts)."""
 
 import pandas as pd
 from django.db.models import Count
@@ -9,7 +10,7 @@ from evaluation.lbp import lbp_histograms
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics.jobs import load_derived
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
-from ratingsite.studies.models import Participation, Rating, with_attention
+from ratingsite.studies.models import Participation, Rating, StudyItem, with_attention
 
 # Rater groups the analysis can be restricted to: label and the professions it takes (None: everyone).
 RATER_GROUPS = {
@@ -47,6 +48,18 @@ RATINGS_EXPORT_COLUMNS = [
 # Profession and years of a rater whose participation is not found.
 UNKNOWN_RATER = ("unknown", None)
 ATTENTION_COLUMNS = ["study", "rater", "profession", "item", "image", "set", "truth", "expected", "answer", "passed"]
+REPEAT_COLUMNS = [
+    "study",
+    "rater",
+    "profession",
+    "image",
+    "set",
+    "truth",
+    "answer_first",
+    "answer_second",
+    "quality_first",
+    "quality_second",
+]
 
 
 def rater_label(user_id):
@@ -61,6 +74,12 @@ def set_labels(image_sets):
         image_set.pk: image_set.name if names.count(image_set.name) == 1 else f"{image_set.name} (#{image_set.pk})"
         for image_set in image_sets
     }
+
+
+def rated_sets(ratings):
+    """The image sets of the items of ``ratings``, each once, in the order of their ids."""
+    image_sets = {rating.item.image.image_set_id: rating.item.image.image_set for rating in ratings}
+    return [image_sets[pk] for pk in sorted(image_sets)]
 
 
 def set_settings(image_set):
@@ -78,11 +97,12 @@ def set_settings(image_set):
     return {"model": provenance.get("model"), "train_images": None, "epoch": provenance.get("epoch"), "lr": None}
 
 
-def group_ratings(studies, rater_group, attention):
-    """The ratings of ``studies`` by the raters of ``rater_group``, those of attention-check items or those of
-    every other item (each annotated by `with_attention`), and ``{(study id, rater id): (profession, years)}``."""
+def group_ratings(studies, rater_group, attention, role=StudyItem.Role.POOL):
+    """The ratings of ``studies`` by the raters of ``rater_group`` of items of ``role``, those of attention-check
+    items or those of every other item (each annotated by `with_attention`), and ``{(study id, rater id):
+    (profession, years)}``."""
     ratings = (
-        with_attention(Rating.objects.filter(item__study__in=studies))
+        with_attention(Rating.objects.filter(item__study__in=studies, item__role=role))
         .filter(attention_answer__isnull=not attention)
         .select_related(
             "item__study",
@@ -111,9 +131,9 @@ def ratings_frame(studies, rater_group="all"):
     """Every rating of ``studies`` by the raters of ``rater_group``, one row each (``RATINGS_EXPORT_COLUMNS``),
     but those of attention-check items (`attention_frame`): every statistic of the study reads this frame."""
     ratings, rater_facts = group_ratings(studies, rater_group, attention=False)
-    image_sets = {rating.item.image.image_set_id: rating.item.image.image_set for rating in ratings}
-    labels = set_labels(sorted(image_sets.values(), key=lambda image_set: image_set.pk))
-    settings = {pk: set_settings(image_set) for pk, image_set in image_sets.items()}
+    image_sets = rated_sets(ratings)
+    labels = set_labels(image_sets)
+    settings = {image_set.pk: set_settings(image_set) for image_set in image_sets}
     rows = []
     for rating in ratings:
         image = rating.item.image
@@ -154,8 +174,7 @@ def attention_frame(studies, rater_group="all"):
     """Every answer of the raters of ``rater_group`` to an attention-check item of ``studies`` (``ATTENTION_COLUMNS``):
     the answer expected, the answer given and whether they agree."""
     ratings, rater_facts = group_ratings(studies, rater_group, attention=True)
-    image_sets = {rating.item.image.image_set_id: rating.item.image.image_set for rating in ratings}
-    labels = set_labels(sorted(image_sets.values(), key=lambda image_set: image_set.pk))
+    labels = set_labels(rated_sets(ratings))
     rows = [
         {
             "study": rating.item.study.name,
@@ -172,6 +191,39 @@ def attention_frame(studies, rater_group="all"):
         for rating in ratings
     ]
     return pd.DataFrame(rows, columns=ATTENTION_COLUMNS)
+
+
+def repeat_frame(studies, rater_group="all"):
+    """One row per rater and repeated image of ``studies`` they rated both times (``REPEAT_COLUMNS``): the answer
+    and quality of the first showing and of the second."""
+    seconds, rater_facts = group_ratings(studies, rater_group, attention=False, role=StudyItem.Role.REPEAT)
+    firsts = {
+        (rating.item_id, rating.rater_id): rating
+        for rating in Rating.objects.filter(
+            item__in=[rating.item.repeat_of_id for rating in seconds], rater__in={rating.rater_id for rating in seconds}
+        )
+    }
+    labels = set_labels(rated_sets(seconds))
+    rows = []
+    for second in seconds:
+        first = firsts.get((second.item.repeat_of_id, second.rater_id))
+        if first is None:
+            continue
+        rows.append(
+            {
+                "study": second.item.study.name,
+                "rater": rater_label(second.rater_id),
+                "profession": rater_facts.get((second.item.study_id, second.rater_id), UNKNOWN_RATER)[0],
+                "image": second.item.image_id,
+                "set": labels[second.item.image.image_set_id],
+                "truth": "real" if second.item.is_real else "synthetic",
+                "answer_first": first.answer,
+                "answer_second": second.answer,
+                "quality_first": first.quality,
+                "quality_second": second.quality,
+            }
+        )
+    return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
 
 
 def chosen_evaluations(studies):

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from evaluation import attention, correlation, plots, study_roc
+from evaluation import attention, correlation, plots, repeatability, study_roc
 from evaluation.analysis import SETTINGS, analyse, methods_paragraph, quality_grid, results_table
 from evaluation.results import setting_label
 from ratingsite.analysis.data import (
@@ -22,9 +22,11 @@ from ratingsite.analysis.data import (
     chosen_evaluations,
     image_metrics_frame,
     ratings_frame,
+    repeat_frame,
     set_metrics_frame,
 )
 from ratingsite.imagesets.models import Image
+from ratingsite.studies.models import StudyItem
 
 HYPE_RESAMPLES = 1000
 SCATTER_PLOTS = 6
@@ -36,6 +38,7 @@ PLANNING_EFFECT = 0.1
 EXPORTS = {
     "ratings.csv": "text/csv",
     "attention.csv": "text/csv",
+    "repeats.csv": "text/csv",
     "images.csv": "text/csv",
     "sets.csv": "text/csv",
     "results.csv": "text/csv",
@@ -86,6 +89,9 @@ class StudyReport:
         self.ratings = ratings[~ratings["rater"].isin(self.excluded_raters)].reset_index(drop=True)
         if self.ratings.empty:
             raise ReportError(f"every rater passed fewer than {min_attention:g}% of their attention checks")
+        repeats = repeat_frame(self.studies, rater_group)
+        self.repeats = repeats[~repeats["rater"].isin(self.excluded_raters)].reset_index(drop=True)
+        self.repeat_table = repeatability.intra_rater_agreement(self.repeats, resamples=resamples, seed=seed)
         synthetic = self.ratings[self.ratings["truth"] == "synthetic"]
         labels = dict(zip(synthetic["set_id"], synthetic["set"], strict=True))
         self.evaluations = {
@@ -130,7 +136,30 @@ class StudyReport:
         attention_text = attention.methods_text(
             self.attention_table, self.attention["image"].nunique(), self.min_attention
         )
-        return f"{paragraph} {attention_text}" if attention_text else paragraph
+        repeat_text = repeatability.methods_text(
+            self.repeat_table,
+            self.repeats["image"].nunique(),
+            min((study.repeat_gap for study in self.studies if study.repeat_count), default=0),
+        )
+        return " ".join(text for text in (paragraph, self.protocol_text(), attention_text, repeat_text) if text)
+
+    def protocol_text(self):
+        """The sentences of the methods paragraph on each study's practice round and timed exposure."""
+        sentences = []
+        for study in self.studies:
+            where = f"In {study.name}, " if len(self.studies) > 1 else ""
+            practice = study.items.filter(role=StudyItem.Role.PRACTICE).count()
+            if practice:
+                sentences.append(
+                    f"{where}raters first answered {practice} practice images and were told the truth after each; "
+                    "practice answers were not analysed."
+                )
+            if study.exposure_ms:
+                sentences.append(
+                    f"{where}each image was shown for {study.exposure_ms} ms and then replaced by a grey mask of "
+                    "the same size; the viewing time recorded is at most the exposure."
+                )
+        return " ".join(sentence[0].upper() + sentence[1:] for sentence in sentences)
 
     @property
     def warnings(self):
@@ -250,6 +279,8 @@ class StudyReport:
             "studies": self.studies,
             "methods": self.methods,
             "attention_rows": records(self.attention_table) if len(self.attention) else [],
+            "repeat_rows": records(self.repeat_table),
+            "repeat_images": self.repeats["image"].nunique(),
             "turing_rows": records(
                 pd.concat(
                     [tables["turing_pooled"], tables["turing_by_profession"], tables["turing_by_rater"]],
@@ -309,6 +340,7 @@ class StudyReport:
         producers = {
             "ratings.csv": lambda: spreadsheet_csv(self.ratings),
             "attention.csv": lambda: spreadsheet_csv(self.attention_table),
+            "repeats.csv": lambda: spreadsheet_csv(self.repeat_table),
             "images.csv": lambda: spreadsheet_csv(self.image_table),
             "sets.csv": lambda: spreadsheet_csv(self.analysis.tables["sets"]),
             "results.csv": lambda: spreadsheet_csv(self.results),
@@ -342,6 +374,10 @@ class StudyReport:
                 "target_real_share": study.target_real_share,
                 "pool": "; ".join(str(source) for source in study.sources.select_related("image_set")),
                 "rater_group": self.rater_group,
+                "repeat_count": study.repeat_count,
+                "repeat_gap": study.repeat_gap,
+                "practice_images": study.items.filter(role=StudyItem.Role.PRACTICE).count(),
+                "exposure_ms": study.exposure_ms,
                 "min_attention_percent": self.min_attention,
                 "excluded_raters": "; ".join(self.excluded_raters),
                 "hype_resamples": self.analysis.resamples,

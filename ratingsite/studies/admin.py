@@ -3,6 +3,7 @@ from django.contrib import admin
 from ratingsite.core.admin import OwnedAdmin
 from ratingsite.studies.models import (
     Participation,
+    PracticeAnswer,
     Rating,
     Showing,
     Study,
@@ -23,8 +24,8 @@ class StudyAdmin(OwnedAdmin):
 
 @admin.register(StudyItem)
 class StudyItemAdmin(admin.ModelAdmin):
-    list_display = ("token", "study", "image", "is_real")
-    list_filter = ("study", "is_real")
+    list_display = ("token", "study", "image", "is_real", "role")
+    list_filter = ("study", "is_real", "role")
     list_select_related = ("study", "image")
 
 
@@ -42,4 +43,11 @@ class ShowingAdmin(admin.ModelAdmin):
 class RatingAdmin(admin.ModelAdmin):
     list_display = ("item", "rater", "answer", "quality", "confidence", "shown", "submitted")
     list_filter = ("item__study", "answer", "quality")
+    list_select_related = ("item", "rater")
+
+
+@admin.register(PracticeAnswer)
+class PracticeAnswerAdmin(admin.ModelAdmin):
+    list_display = ("item", "rater", "answer", "quality", "confidence", "submitted")
+    list_filter = ("item__study",)
     list_select_related = ("item", "rater")

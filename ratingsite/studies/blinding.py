@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ratingsite.studies.models import StudyItem
+
 ORDER_SHUFFLES = 200
 ORDER_LEAK_STANDARD_ERRORS = 3
 
@@ -64,7 +66,7 @@ def order_check(study, seed=0):
     """`OrderCheck` over the stored orders of the study's raters; ``None`` before two raters' orders or
     without both kinds. The shuffle's spread is the SD of `real_after_real` over ``ORDER_SHUFFLES``
     reshuffles of the same orders (seeded)."""
-    is_real = dict(study.items.values_list("pk", "is_real"))
+    is_real = dict(study.items.exclude(role=StudyItem.Role.PRACTICE).values_list("pk", "is_real"))
     orders = [order for order in study.participations.values_list("order", flat=True) if order]
     truths = np.array(
         [[is_real[pk] for pk in order if pk in is_real] for order in orders if len(order) == len(is_real)]

@@ -19,13 +19,34 @@ class StudyForm(forms.ModelForm):
             "ask_confidence",
             "ask_comment",
             "allow_changes",
+            "repeat_count",
+            "repeat_gap",
+            "exposure_ms",
         )
+
+    def check_against_pool(self, sources):
+        """Errors for repeated images the pool of the valid ``sources`` formset cannot give (the same rule as
+        `jobs.draw_repeats`, told on the form rather than by a failed job)."""
+        rows = [form.cleaned_data for form in sources.forms if form.cleaned_data.get("image_set")]
+        pool = sum(row["count"] for row in rows if not row.get("practice"))
+        ordinary = sum(row["count"] for row in rows if not row.get("practice") and not row.get("attention_check"))
+        repeats, gap = self.cleaned_data["repeat_count"], self.cleaned_data["repeat_gap"]
+        if repeats > ordinary:
+            self.add_error("repeat_count", f"The pool has {ordinary} images that are no attention check or practice.")
+        elif repeats and repeats > pool - gap:
+            self.add_error(
+                "repeat_count",
+                f"In a pool of {pool}, at most {max(pool - gap, 0)} images can each be shown again {gap} images "
+                "later: show fewer twice, or ask for a smaller gap.",
+            )
+        return self.is_valid()
 
 
 class StudySourceForm(forms.ModelForm):
     class Meta:
         model = StudySource
-        fields = ("image_set", "count", "attention_check", "expected_answer")
+        fields = ("image_set", "count", "attention_check", "expected_answer", "practice", "note")
+        widgets = {"note": forms.Textarea(attrs={"rows": 1, "cols": 30})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,7 +18,8 @@ STUDY_FILES_JOB_KIND = "rewrite study files"
 
 
 def draw_pool(study):
-    """``[(derived image, is_real)]``: each source's ``count`` images, drawn with (study seed, set)."""
+    """``[(derived image, source)]``: each source's ``count`` images, drawn with (study seed, set); practice
+    images may be none of the pool's."""
     drawn = []
     for source in study.sources.select_related("image_set"):
         derived = list(
@@ -30,10 +31,51 @@ def draw_pool(study):
                 f"{source.count} cannot be drawn from it."
             )
         chosen = random.Random(f"{study.seed}:{source.image_set_id}").sample(derived, source.count)
-        drawn.extend((item, source.image_set.kind == ImageSet.Kind.REAL) for item in chosen)
-    if not drawn:
+        drawn.extend((item, source) for item in chosen)
+    if not any(not source.practice for _, source in drawn):
         raise ValueError("The study has no images: add at least one image set with a count.")
+    pool = {derived.image.sha256 for derived, source in drawn if not source.practice}
+    shared = {derived.image.sha256 for derived, source in drawn if source.practice} & pool
+    if shared:
+        raise ValueError(
+            f"{len(shared)} practice images are also in the study's pool (the same file in another set); practice "
+            "images must be new to the rater."
+        )
     return drawn
+
+
+def draw_repeats(study, items):
+    """Second showings (unsaved `StudyItem`s) of ``study.repeat_count`` of ``items`` (the pool's first showings
+    that are no attention check), half real and half synthetic as far as they allow, drawn with the study seed.
+
+    Fails when the pool cannot give them, or they cannot all be shown ``repeat_gap`` images after their first
+    showing in an order of the pool's length (`models.with_repeats`).
+    """
+    wanted, pool_size = study.repeat_count, study.items.filter(role=StudyItem.Role.POOL).count()
+    if wanted > len(items):
+        raise ValueError(
+            f"{wanted} images cannot be shown twice: the pool has {len(items)} that are no attention check."
+        )
+    if wanted and wanted > pool_size - study.repeat_gap:
+        raise ValueError(
+            f"{wanted} images cannot each be shown again {study.repeat_gap} images after the first time in a pool of "
+            f"{pool_size}: show fewer twice, or ask for a smaller gap."
+        )
+    rng = random.Random(f"{study.seed}:repeats")
+    real, synthetic = (
+        [item for item in sorted(items, key=lambda item: item.image_id) if item.is_real == kind]
+        for kind in (True, False)
+    )
+    # An odd count's extra image is real or synthetic by the seed, so the count tells nothing either.
+    half = wanted // 2 + (wanted % 2 and rng.random() < 0.5)
+    n_real = min(len(real), max(half, wanted - len(synthetic)))
+    chosen = rng.sample(real, n_real) + rng.sample(synthetic, wanted - n_real)
+    return [
+        StudyItem(
+            study=study, image_id=first.image_id, is_real=first.is_real, role=StudyItem.Role.REPEAT, repeat_of=first
+        )
+        for first in chosen
+    ]
 
 
 def display_png(derived_file, display_size):
@@ -78,16 +120,40 @@ def prepare_study(progress, *, study_pk):
     drawn = draw_pool(study)
     with atomic_with_files() as save:
         study.items.all().delete()
-        items = [StudyItem(study=study, image_id=derived.image_id, is_real=is_real) for derived, is_real in drawn]
+        items = [
+            StudyItem(
+                study=study,
+                image_id=derived.image_id,
+                is_real=source.image_set.kind == ImageSet.Kind.REAL,
+                role=StudyItem.Role.PRACTICE if source.practice else StudyItem.Role.POOL,
+            )
+            for derived, source in drawn
+        ]
         # The pool is drawn source by source, real first; saved in that order, the items' ids would follow
         # their kind, and a rater who knows the seed and the shuffle could tell which positions are real.
         random.SystemRandom().shuffle(items)
-        for index, item in enumerate(write_display_files(study, items, save), start=1):
-            item.save()
-            progress(index, len(items), f"Prepared {index} of {len(items)} images.")
-    real = sum(1 for _, is_real in drawn if is_real)
+        StudyItem.objects.bulk_create(items)
+        attention_images = {derived.image_id for derived, source in drawn if source.attention_check}
+        ordinary = [
+            item for item in items if item.role == StudyItem.Role.POOL and item.image_id not in attention_images
+        ]
+        repeats = draw_repeats(study, ordinary)
+        random.SystemRandom().shuffle(repeats)
+        StudyItem.objects.bulk_create(repeats)
+        everything = items + repeats
+        for index, item in enumerate(write_display_files(study, everything, save), start=1):
+            StudyItem.objects.filter(pk=item.pk).update(file=item.file.name)
+            progress(index, len(everything), f"Prepared {index} of {len(everything)} images.")
+    pool = [item for item in items if item.role == StudyItem.Role.POOL]
+    real = sum(item.is_real for item in pool)
+    extras = "".join(
+        f", {count} {what}"
+        for count, what in ((len(repeats), "shown twice"), (len(items) - len(pool), "for practice"))
+        if count
+    )
     return Outcome(
-        f"Prepared {len(drawn)} images ({real} real, {len(drawn) - real} synthetic), {study.file_bytes} bytes each.",
+        f"Prepared {len(pool)} images ({real} real, {len(pool) - real} synthetic{extras}), "
+        f"{study.file_bytes} bytes each.",
         {"study": study.pk},
     )
 

@@ -8,6 +8,13 @@
   to a rater who looks (an early-epoch snapshot, clearly good real images), with the answer the researcher
   expects. Its items are drawn, made and served exactly like every other, so nothing but the pixels marks
   them; the analysis scores them apart (`with_attention`) and they enter no other statistic.
+* A study may show some of its pool twice (``repeat_count``): each rater meets each of these images again late
+  in their order, at least ``repeat_gap`` other images after the first showing, as an item of its own (role
+  repeat, its own token and file) whose ratings give intra-rater agreement and enter no other statistic.
+* A source may be practice: its images (never in the pool) are shown after consent and before the study, with
+  the truth and the source's note after each answer; a `PracticeAnswer` is kept apart from the ratings and
+  never analysed.
+* A study may show each image for a fixed time (``exposure_ms``), then a grey mask of the same size.
 * An item is known to raters only by an opaque random token, and
   the file they see is made for the study: the image's derived version at the study's resolution, scaled
   to the display size by one method and written by the one PNG encoder without compression, so real and
@@ -28,6 +35,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -83,6 +91,21 @@ class Study(Owned):
     )
     ask_comment = models.BooleanField(default=False)
     allow_changes = models.BooleanField(default=False, help_text="Raters may go back and change an answer.")
+    repeat_count = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Show this many images of the pool (not attention checks) to every rater a second time, half "
+        "real and half synthetic as far as the pool allows: intra-rater agreement. 0: none.",
+    )
+    repeat_gap = models.PositiveSmallIntegerField(
+        default=10, help_text="At least this many other images between an image's two showings."
+    )
+    exposure_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(100), MaxValueValidator(60_000)],
+        help_text="Show each image for this many milliseconds, then a grey mask of the same size; the rater "
+        "answers after. Empty: the image stays until the rater answers.",
+    )
     quality_anchors = models.JSONField(default=default_quality_anchors, help_text="What each quality score means.")
     file_bytes = models.PositiveIntegerField(
         null=True,
@@ -109,15 +132,49 @@ class Study(Owned):
         return self.file_bytes is not None
 
     def order_for(self, rater):
-        """The items' primary keys in this rater's order: a uniform shuffle seeded by (study seed, rater).
+        """The items' primary keys in this rater's order: a uniform shuffle seeded by (study seed, rater), with
+        the second showings placed by `with_repeats`.
 
         The shuffle looks at nothing but the items' ids. Any rule that looks at an image's set looks at its
         kind: all real images come from one set, so a rule keeping two images of one set apart meant a real
         image was never followed by another real one, and a rater sure of one image knew the next.
         """
-        items = list(self.items.order_by("pk").values_list("pk", flat=True))
-        random.Random(f"{self.seed}:{rater.pk}").shuffle(items)
+        rng = random.Random(f"{self.seed}:{rater.pk}")
+        items = list(self.items.filter(role=StudyItem.Role.POOL).order_by("pk").values_list("pk", flat=True))
+        rng.shuffle(items)
+        repeats = dict(self.items.filter(role=StudyItem.Role.REPEAT).order_by("pk").values_list("repeat_of_id", "pk"))
+        return with_repeats(items, repeats, self.repeat_gap, rng) if repeats else items
+
+    def practice_order_for(self, rater):
+        """The practice items' primary keys in this rater's order (a shuffle seeded by study seed and rater)."""
+        items = list(self.items.filter(role=StudyItem.Role.PRACTICE).order_by("pk").values_list("pk", flat=True))
+        random.Random(f"{self.seed}:{rater.pk}:practice").shuffle(items)
         return items
+
+
+def with_repeats(order, repeats, gap, rng):
+    """``order`` with the second showing ``repeats[pk]`` of each repeated item ``pk`` added late in it, at least
+    ``gap`` other items after the first.
+
+    The first showings of the repeated items take places drawn uniformly among the first ``len(order) - gap``
+    (the others keep their shuffled order around them), so every one leaves room for the gap; each second
+    showing then goes to a uniformly drawn place in the second half, at or beyond its gap. Nothing here looks at
+    an item's kind: which items repeat is drawn balanced, and where they go follows from the places alone.
+    """
+    room = len(order) - gap
+    repeated = [pk for pk in order if pk in repeats]
+    if len(repeated) > room:
+        raise ValueError(
+            f"{len(repeated)} images cannot each be shown again {gap} images later in an order of {len(order)}."
+        )
+    places = set(rng.sample(range(room), len(repeated)))
+    firsts, others = iter(repeated), iter(pk for pk in order if pk not in repeats)
+    shown = [next(firsts) if place in places else next(others) for place in range(len(order))]
+    second_half = (len(order) + 1) // 2
+    for pk in repeated:
+        earliest = max(shown.index(pk) + gap + 1, second_half)
+        shown.insert(rng.randint(earliest, len(shown)), repeats[pk])
+    return shown
 
 
 class StudySource(models.Model):
@@ -135,6 +192,14 @@ class StudySource(models.Model):
         blank=True,
         help_text="The answer a rater who pays attention gives to these images (attention checks only).",
     )
+    practice = models.BooleanField(
+        default=False,
+        help_text="Practice images: shown after consent and before the study, with the truth after each answer; "
+        "never analysed.",
+    )
+    note = models.TextField(
+        blank=True, help_text="Shown with the truth after each practice answer, say what gives these images away."
+    )
 
     class Meta:
         ordering = ("pk",)
@@ -147,10 +212,17 @@ class StudySource(models.Model):
                 violation_error_message="An attention check needs an expected answer, and only an attention "
                 "check has one.",
             ),
+            models.CheckConstraint(
+                condition=~Q(practice=True, attention_check=True),
+                name="practice_is_no_attention_check",
+                violation_error_message="A source is either practice or an attention check, not both.",
+            ),
         ]
 
     def __str__(self):
         text = f"{self.count} from {self.image_set.name} ({self.image_set.kind})"
+        if self.practice:
+            return f"{text}, practice"
         return f"{text}, attention check expecting {self.expected_answer}" if self.attention_check else text
 
     def clean(self):
@@ -162,6 +234,10 @@ class StudySource(models.Model):
             raise ValidationError(
                 {"expected_answer": "Only an attention check has an expected answer; tick it, or leave this empty."}
             )
+        if self.practice and self.attention_check:
+            raise ValidationError({"practice": "A source is either practice or an attention check, not both."})
+        if self.note and not self.practice:
+            raise ValidationError({"note": "Only practice images have a note for the rater; tick practice."})
 
 
 def with_attention(ratings):
@@ -177,21 +253,44 @@ def with_attention(ratings):
 
 
 class StudyItem(models.Model):
+    class Role(models.TextChoices):
+        POOL = "pool", "pool"
+        REPEAT = "repeat", "second showing"
+        PRACTICE = "practice", "practice"
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
     image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="+")
     token = models.CharField(max_length=32, unique=True, default=new_token)
     is_real = models.BooleanField()
     file = models.FileField(max_length=300, help_text="The file raters are shown, named by the token.")
+    role = models.CharField(max_length=16, choices=Role, default=Role.POOL)
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="repeats",
+        help_text="The item this is the second showing of (role repeat only).",
+    )
 
     class Meta:
         ordering = ("pk",)
-        constraints = [models.UniqueConstraint(fields=("study", "image"), name="unique_study_image")]
+        constraints = [
+            models.UniqueConstraint(fields=("study", "image"), condition=~Q(role="repeat"), name="unique_study_image"),
+            models.CheckConstraint(
+                condition=Q(role="repeat", repeat_of__isnull=False) | (~Q(role="repeat") & Q(repeat_of__isnull=True)),
+                name="repeat_has_first_showing",
+            ),
+        ]
 
 
 class Participation(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participations")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
     consented = models.DateTimeField(null=True, blank=True)
+    practised = models.DateTimeField(
+        null=True, blank=True, help_text="When the rater was done with the practice round (or found none to do)."
+    )
     finished = models.DateTimeField(null=True, blank=True)
     order = models.JSONField(default=list, blank=True, help_text="The rater's item order, kept once made.")
     profession = models.CharField(
@@ -227,14 +326,34 @@ class Showing(models.Model):
         constraints = [models.UniqueConstraint(fields=("item", "rater"), name="unique_showing")]
 
 
-class Rating(models.Model):
+class Answers(models.Model):
+    """The questions every image is answered with: real or synthetic, quality and, if asked, confidence."""
+
     Answer = Answer
 
-    item = models.ForeignKey(StudyItem, on_delete=models.CASCADE, related_name="ratings")
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")
     answer = models.CharField(max_length=16, choices=Answer)
     quality = models.PositiveSmallIntegerField(choices=[(score, str(score)) for score in range(1, 6)])
     confidence = models.PositiveSmallIntegerField(null=True, blank=True, choices=[(s, str(s)) for s in range(1, 6)])
+
+    class Meta:
+        abstract = True
+
+
+class PracticeAnswer(Answers):
+    """A rater's answer to a practice image: kept apart from the ratings, never analysed."""
+
+    item = models.ForeignKey(StudyItem, on_delete=models.CASCADE, related_name="practice_answers")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submitted = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [models.UniqueConstraint(fields=("item", "rater"), name="one_practice_answer_per_rater")]
+
+
+class Rating(Answers):
+    item = models.ForeignKey(StudyItem, on_delete=models.CASCADE, related_name="ratings")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")
     comment = models.TextField(blank=True)
     shown = models.DateTimeField(help_text="When the image was first shown to the rater (server time).")
     submitted = models.DateTimeField(auto_now=True)

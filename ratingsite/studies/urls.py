@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/invite/", views.RaterInvite.as_view(), name="rater-invite"),
     path("<int:pk>/files/", views.StudyFilesRewrite.as_view(), name="study-files-rewrite"),
     path("<int:pk>/start/", views.StudyStart.as_view(), name="study-start"),
+    path("<int:pk>/practice/", views.StudyPractice.as_view(), name="study-practice"),
     path("<int:pk>/rate/", views.StudyRate.as_view(), name="study-rate"),
     path("images/<str:token>.png", views.StudyItemImage.as_view(), name="studyitem-image"),
 ]

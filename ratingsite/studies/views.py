@@ -1,4 +1,5 @@
 import secrets
+from collections import Counter
 
 import pandas as pd
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import CreateView, DetailView, ListView, View
 
@@ -24,6 +26,7 @@ from ratingsite.studies.forms import (
 )
 from ratingsite.studies.models import (
     Participation,
+    PracticeAnswer,
     Rating,
     Showing,
     Study,
@@ -59,7 +62,7 @@ class StudyCreate(ResearcherRequiredMixin, CreateView):
 
     def form_valid(self, form):
         sources = self.sources_formset()
-        if not sources.is_valid():
+        if not (sources.is_valid() and form.check_against_pool(sources)):
             return self.render_to_response(self.get_context_data(form=form, sources=sources))
         with transaction.atomic():
             form.instance.created_by = self.request.user
@@ -79,8 +82,9 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
         if study.job is not None:
             study.job.sync_with_queue()
         sizes = file_sizes(study)
-        items = len(sizes)
-        real = sum(is_real for _, is_real in sizes)
+        roles = dict(Counter(study.items.values_list("role", flat=True)))
+        items = roles.get(StudyItem.Role.POOL, 0)
+        real = study.items.filter(role=StudyItem.Role.POOL, is_real=True).count()
         auc = file_size_auc(sizes)
         participations = list(study.participations.select_related("rater"))
         has_attention_checks = study.sources.filter(attention_check=True).exists()
@@ -96,6 +100,9 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
             attention = {row["rater"]: row for row in table.to_dict("records")}
         context.update(
             items=items,
+            repeats=roles.get(StudyItem.Role.REPEAT, 0),
+            practice_items=roles.get(StudyItem.Role.PRACTICE, 0),
+            shown_per_rater=items + roles.get(StudyItem.Role.REPEAT, 0),
             real_share=real / items if items else None,
             has_attention_checks=has_attention_checks,
             participations=[
@@ -204,7 +211,14 @@ class StudyStart(OpenParticipationMixin, View):
     """The rater's consent and instructions page."""
 
     def get(self, request, pk):
-        return render(request, "studies/study_start.html", {"study": self.study, "participation": self.participation})
+        roles = Counter(self.study.items.values_list("role", flat=True))
+        context = {
+            "study": self.study,
+            "participation": self.participation,
+            "practice_images": roles[StudyItem.Role.PRACTICE],
+            "study_images": roles[StudyItem.Role.POOL] + roles[StudyItem.Role.REPEAT],
+        }
+        return render(request, "studies/study_start.html", context)
 
     def post(self, request, pk):
         participation = self.participation
@@ -215,12 +229,101 @@ class StudyStart(OpenParticipationMixin, View):
         return redirect("studies:study-rate", pk=pk)
 
 
-class StudyRate(OpenParticipationMixin, View):
-    """One image at a time, in the rater's own order; answers are final unless the study allows changes."""
+class RatingPageMixin:
+    """The page one image is answered on, for the study and for its practice round alike."""
+
+    def _render(self, request, item, form, *, done, total, previous=None, practice=False, status=200):
+        context = {
+            "study": self.study,
+            "item": item,
+            "form": form,
+            "done": done,
+            "total": total,
+            "percent": round(100 * done / total) if total else 0,
+            "previous": previous,
+            "practice": practice,
+        }
+        return render(request, "studies/study_rate.html", context, status=status)
+
+
+def answers_of(form, study):
+    """The answers of a valid `RatingForm`; the viewing time no longer than the study's exposure, since after it
+    the rater saw the mask."""
+    answers = {name: form.cleaned_data.get(name) for name in ("answer", "quality", "confidence")}
+    viewing_ms = form.cleaned_data.get("viewing_ms")
+    if study.exposure_ms is not None and viewing_ms is not None:
+        viewing_ms = min(viewing_ms, study.exposure_ms)
+    return answers, viewing_ms
+
+
+class StudyPractice(OpenParticipationMixin, RatingPageMixin, View):
+    """The practice round: each practice image answered like a study image, then its truth and the source's
+    note; the answers are kept apart (`PracticeAnswer`) and never analysed."""
 
     consent_required = True
 
     def get(self, request, pk):
+        order = self.study.practice_order_for(request.user)
+        answers = {
+            answer.item_id: answer
+            for answer in PracticeAnswer.objects.filter(item__study=self.study, rater=request.user).select_related(
+                "item"
+            )
+        }
+        if "answered" in request.GET:
+            return self.feedback(request, request.GET["answered"], answers, total=len(order))
+        item_pk = next((item_pk for item_pk in order if item_pk not in answers), None)
+        if item_pk is None:
+            Participation.objects.filter(pk=self.participation.pk, practised__isnull=True).update(
+                practised=timezone.now()
+            )
+            return redirect("studies:study-rate", pk=pk)
+        item = StudyItem.objects.get(pk=item_pk)
+        form = RatingForm(study=self.study, initial={"token": item.token})
+        return self._render(request, item, form, done=len(answers), total=len(order), practice=True)
+
+    def feedback(self, request, token, answers, total):
+        answer = next((answer for answer in answers.values() if answer.item.token == token), None)
+        if answer is None:
+            raise Http404("You have not answered this practice image.")
+        source = self.study.sources.filter(image_set=answer.item.image.image_set_id, practice=True).first()
+        context = {
+            "study": self.study,
+            "answer": answer,
+            "truth": Rating.Answer.REAL if answer.item.is_real else Rating.Answer.SYNTHETIC,
+            "note": source.note if source else "",
+            "done": len(answers),
+            "total": total,
+        }
+        return render(request, "studies/practice_feedback.html", context)
+
+    def post(self, request, pk):
+        form = RatingForm(request.POST, study=self.study)
+        item = StudyItem.objects.filter(
+            study=self.study, role=StudyItem.Role.PRACTICE, token=request.POST.get("token", "")
+        ).first()
+        if item is None:
+            raise Http404("No such practice image in this study.")
+        if not form.is_valid():
+            done = PracticeAnswer.objects.filter(item__study=self.study, rater=request.user).count()
+            total = self.study.items.filter(role=StudyItem.Role.PRACTICE).count()
+            return self._render(request, item, form, done=done, total=total, practice=True, status=400)
+        answers, _ = answers_of(form, self.study)
+        PracticeAnswer.objects.get_or_create(item=item, rater=request.user, defaults=answers)
+        return redirect(f"{reverse('studies:study-practice', args=[pk])}?answered={item.token}")
+
+
+class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
+    """One image at a time, in the rater's own order, after the practice round if the study has one; answers are
+    final unless the study allows changes."""
+
+    consent_required = True
+
+    def get(self, request, pk):
+        if self.participation.practised is None:
+            if self.study.items.filter(role=StudyItem.Role.PRACTICE).exists():
+                return redirect("studies:study-practice", pk=pk)
+            Participation.objects.filter(pk=self.participation.pk).update(practised=timezone.now())
         order = self.participation.item_order()
         rated = set(Rating.objects.filter(item__study=self.study, rater=request.user).values_list("item_id", flat=True))
         if self.study.allow_changes and "token" in request.GET:
@@ -266,16 +369,19 @@ class StudyRate(OpenParticipationMixin, View):
 
     def post(self, request, pk):
         form = RatingForm(request.POST, study=self.study)
-        item = StudyItem.objects.filter(study=self.study, token=request.POST.get("token", "")).first()
+        item = (
+            StudyItem.objects.filter(study=self.study, token=request.POST.get("token", ""))
+            .exclude(role=StudyItem.Role.PRACTICE)
+            .first()
+        )
         if item is None:
             raise Http404("No such image in this study.")
         if not form.is_valid():
-            total = self.study.items.count()
+            total = len(self.participation.item_order())
             done = Rating.objects.filter(item__study=self.study, rater=request.user).count()
             return self._render(request, item, form, done=done, total=total, status=400)
-        answers = {name: form.cleaned_data.get(name) for name in ("answer", "quality", "confidence")}
-        answers["comment"] = form.cleaned_data.get("comment") or ""
-        answers["viewing_ms"] = form.cleaned_data.get("viewing_ms")
+        answers, viewing_ms = answers_of(form, self.study)
+        answers.update(viewing_ms=viewing_ms, comment=form.cleaned_data.get("comment") or "")
         with transaction.atomic():
             shown = Showing.objects.filter(item=item, rater=request.user).values_list("shown", flat=True).first()
             rating, created = Rating.objects.get_or_create(
@@ -287,18 +393,6 @@ class StudyRate(OpenParticipationMixin, View):
                 rating.revisions += 1
                 rating.save()
         return redirect("studies:study-rate", pk=pk)
-
-    def _render(self, request, item, form, *, done, total, previous=None, status=200):
-        context = {
-            "study": self.study,
-            "item": item,
-            "form": form,
-            "done": done,
-            "total": total,
-            "percent": round(100 * done / total) if total else 0,
-            "previous": previous,
-        }
-        return render(request, "studies/study_rate.html", context, status=status)
 
 
 class StudyItemImage(View):

@@ -1,12 +1,27 @@
-// The rating page: time on the image, and keys for the answers (R / S, 1-5, Shift+1-5, Enter).
+// The rating page: time on the image, the mask after a timed exposure, and keys for the answers (R / S, 1-5,
+// Shift+1-5, Enter).
 (function () {
   var form = document.getElementById("rating-form");
   var image = document.querySelector(".study-image");
+  var mask = document.querySelector(".study-mask");
+  var exposure = parseInt(image.dataset.exposureMs || "0", 10);
   var started = null;
-  function start() { if (started === null) { started = performance.now(); } }
+  var masked = null;
+  function hide() {
+    masked = performance.now();
+    mask.hidden = false;
+    image.hidden = true;
+    // Gone from the page, not only from view: the rater answers from what the exposure showed.
+    image.removeAttribute("src");
+  }
+  function start() {
+    if (started !== null) { return; }
+    started = performance.now();
+    if (exposure > 0) { setTimeout(hide, exposure); }
+  }
   if (image.complete) { start(); } else { image.addEventListener("load", start); }
   form.addEventListener("submit", function () {
-    if (started !== null) { form.elements["viewing_ms"].value = Math.round(performance.now() - started); }
+    if (started !== null) { form.elements["viewing_ms"].value = Math.round((masked || performance.now()) - started); }
     form.querySelector("button[type=submit]").disabled = true;
   });
   function choose(name, value) {

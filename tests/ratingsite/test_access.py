@@ -85,6 +85,8 @@ TABLE = {
     "studies:study-files-rewrite": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
     "studies:study-start": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 200, 404, 404, 404, 404)),
     "studies:study-rate": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 200, 404, 404, 404, 404)),
+    # The study has no practice round: its rater is sent on to the rating page.
+    "studies:study-practice": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 302, 404, 404, 404, 404)),
     "studies:studyitem-image": (lambda w: {"token": w["item_a"].token}, row(LOGIN, 200, 404, 200, 404, 200)),
     "analysis:study-analysis": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS),
     "analysis:plot": (lambda w: {"pk": w["study_a"].pk, "name": "accuracy", "image_format": "svg"}, ANALYSIS_FILE),

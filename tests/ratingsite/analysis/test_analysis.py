@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 
 from evaluation.lbp import lbp_histograms
 from evaluation.mrmc import or_hillis
+from evaluation.repeatability import RELIABILITY_COLUMNS
 from ratingsite.accounts.models import RaterProfile
 from ratingsite.analysis.data import rater_label
 from ratingsite.imagesets.importing import import_image_set
@@ -281,7 +282,9 @@ def test_the_report_downloads_with_its_plots_and_export_report_writes_the_same_f
     assert (tmp_path / "out" / "results.csv").read_bytes() == archive.read("report/results.csv")
     settings = pd.read_json(tmp_path / "out" / "settings.json", orient="records")
     assert list(settings["study"]) == ["Turing test"] and list(settings["hype_resamples"]) == [1000]
-    for name in archive.namelist():
+    # A study without images shown twice has no repeat pairs: its repeats.csv has the header alone.
+    assert list(pd.read_csv(io.BytesIO(archive.read("report/repeats.csv")))) == RELIABILITY_COLUMNS
+    for name in set(archive.namelist()) - {"report/repeats.csv"}:
         if name.endswith(".csv"):
             assert len(pd.read_csv(io.BytesIO(archive.read(name)))) > 0, name
         elif name.endswith(".json"):
@@ -490,3 +493,98 @@ def test_attention_items_enter_no_other_statistic(attention_study, researcher_cl
     assert f"gave {rated * len(RATERS)} ratings of {rated} images" in page
     assert "4 attention-check images, whose answer the researcher stated" in page
     assert "expected answer 7 times in 12 (58.3%). No rater was excluded on attention." in page
+
+
+R, S = "real", "synthetic"
+# The first and second showings of the 4 repeated images (2 real, then 2 synthetic) by the first two raters:
+# (answer first, answer second, quality first, quality second). The third rater, excluded on attention at 75%,
+# answers at random and must enter nothing.
+REPEAT_ANSWERS = (
+    ((R, R, 4, 4), (S, S, 2, 3), (R, S, 5, 5), (S, S, 1, 1)),
+    ((R, R, 3, 3), (R, R, 4, 2), (S, S, 2, 2), (S, R, 5, 4)),
+)
+
+
+@pytest.fixture
+def protocol_study(attention_study, raters):
+    """`attention_study` showing 2 real and 2 synthetic images twice, answered as ``REPEAT_ANSWERS`` says."""
+    attention_study.repeat_count = 4
+    attention_study.save()
+    pool = StudyItem.objects.filter(study=attention_study).exclude(image__image_set__name="early snapshot")
+    firsts = list(pool.filter(is_real=True).order_by("pk")[:2]) + list(pool.filter(is_real=False).order_by("pk")[:2])
+    seconds = [
+        StudyItem.objects.create(
+            study=attention_study,
+            image=first.image,
+            is_real=first.is_real,
+            role=StudyItem.Role.REPEAT,
+            repeat_of=first,
+            file=f"study/repeat-{first.pk}.png",
+        )
+        for first in firsts
+    ]
+    rng = np.random.default_rng(5)
+    for rater, answers in zip(raters, [*REPEAT_ANSWERS, None], strict=True):
+        for index, (first, second) in enumerate(zip(firsts, seconds, strict=True)):
+            if answers is None:
+                answer_first, answer_second = rng.choice([R, S], 2)
+                quality_first, quality_second = rng.integers(1, 6, 2)
+            else:
+                answer_first, answer_second, quality_first, quality_second = answers[index]
+            Rating.objects.filter(item=first, rater=rater).update(answer=answer_first, quality=quality_first)
+            Rating.objects.create(
+                item=second, rater=rater, answer=answer_second, quality=quality_second, shown=timezone.now()
+            )
+    return attention_study
+
+
+def test_a_constructed_study_gives_the_hand_counted_pass_rates_exclusions_and_intra_rater_kappas(
+    protocol_study, raters, researcher_client, tmp_path
+):
+    """Hand computation. Answers, kappa = (p_o - p_e) / (1 - p_e) (Cohen 1960), first showing against second:
+    rater 1: RR SS RS SS, p_o = 3/4, first R 1/2 S 1/2, second R 1/4 S 3/4, p_e = 1/8 + 3/8 = 1/2: kappa 1/2;
+    rater 2: RR RR SS SR, p_o = 3/4, p_e = 1/2 * 3/4 + 1/2 * 1/4 = 1/2: kappa 1/2; pooled 8 pairs, p_o = 6/8,
+    p_e = 1/2: kappa 1/2. Quality, quadratic weights ((x - y) / 4)^2 (Cohen 1968): kappa = 1 - mean (x_i - y_i)^2
+    / mean over all i, j (x_i - y_j)^2 (the 1/16 cancels). Rater 1: x 4 2 5 1, y 4 3 5 1: 1 - (1/4) / (76/16) =
+    18/19; rater 2: x 3 4 2 5, y 3 2 2 4: 1 - (5/4) / (40/16) = 1/2; pooled: sum (x_i - y_i)^2 = 6 over 8 pairs,
+    n sum x^2 - 2 sum x sum y + n sum y^2 = 800 - 1248 + 672 = 224 over 64: 1 - (6/8) / (224/64) = 11/14."""
+    labels = [rater_label(rater.pk) for rater in raters]
+    attention = pd.read_csv(io.BytesIO(export(researcher_client, protocol_study, "attention.csv", min_attention=75)))
+    assert list(attention["n_passed"]) == [4, 3, 0] and list(attention["excluded"]) == [False, False, True]
+    table = pd.read_csv(io.BytesIO(export(researcher_client, protocol_study, "repeats.csv", min_attention=75)))
+    assert list(table["rater"]) == [*labels[:2], "pooled"]
+    assert list(table["n_pairs"]) == [4, 4, 8]
+    assert list(table["answer_agreement"]) == [0.75, 0.75, 0.75]
+    assert list(table["kappa_answer"]) == pytest.approx([1 / 2, 1 / 2, 1 / 2])
+    assert list(table["kappa_quality"]) == pytest.approx([18 / 19, 1 / 2, 11 / 14])
+    assert (table["kappa_quality_low"] <= table["kappa_quality"]).all()
+    assert (table["kappa_quality"] <= table["kappa_quality_high"]).all()
+    # Only the first showing enters every other statistic.
+    ratings = pd.read_csv(io.BytesIO(export(researcher_client, protocol_study, "ratings.csv", min_attention=75)))
+    assert len(ratings) == 2 * (REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET)
+    assert not set(ratings["item"]) & set(StudyItem.objects.filter(role="repeat").values_list("pk", flat=True))
+
+    page = researcher_client.get(
+        reverse("analysis:study-analysis", args=[protocol_study.pk]), {"min_attention": 75}
+    ).content.decode()
+    section = page[page.index('<section id="repeats">') : page.index('<section id="turing">')]
+    rows = {
+        row[0]: row[1:]
+        for row in re.findall(r"<tr><td>([\w-]+)</td><td>(\d+)</td><td>(.*?)</td>\s*<td>(.*?) ", section)
+    }
+    assert rows == {
+        labels[0]: ("4", "75.0%", "0.50"),
+        labels[1]: ("4", "75.0%", "0.50"),
+        "pooled": ("8", "75.0%", "0.50"),
+    }
+    assert "<td>0.79 (" in section
+    assert (
+        "4 images were shown to each rater a second time, at least 10 images after the first showing, and only the "
+        "first showing enters the other statistics; intra-rater agreement over 8 pairs" in page
+    )
+    call_command("export_report", str(protocol_study.pk), "--out", str(tmp_path / "out"), "--min-attention", "75")
+    assert (tmp_path / "out" / "repeats.csv").read_bytes() == export(
+        researcher_client, protocol_study, "repeats.csv", min_attention=75
+    )
+    settings = pd.read_json(tmp_path / "out" / "settings.json", orient="records").iloc[0]
+    assert (settings["repeat_count"], settings["repeat_gap"], settings["practice_images"]) == (4, 10, 0)

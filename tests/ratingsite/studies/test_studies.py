@@ -15,7 +15,6 @@ from statsmodels.sandbox.stats.runs import runstest_1samp
 
 from ratingsite.accounts.models import is_rater
 from ratingsite.analysis.data import ratings_frame
-from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
@@ -30,48 +29,10 @@ from ratingsite.studies.models import (
 )
 from synthesis.preprocessing import encode_png
 from tests.factories import RaterFactory, ResearcherFactory, UserFactory
-from tests.images import hc18_folder, png_bytes, png_chunk_types
+from tests.images import png_chunk_types
+from tests.ratingsite.studies.creating import create_study
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def image_sets(hc18_dir, tmp_path):
-    real_folder = hc18_folder(hc18_dir, tmp_path / "real", 12)
-    real = import_image_set(real_folder, name="HC18 12").image_set
-    synthetic_sets = []
-    for index in range(2):
-        folder = tmp_path / f"synthetic{index}"
-        folder.mkdir()
-        rng = np.random.default_rng(index)
-        for number in range(6):
-            pixels = rng.integers(0, 256, size=(64, 64), dtype=np.uint8)
-            (folder / f"{number:04d}.png").write_bytes(png_bytes(pixels))
-        synthetic_sets.append(import_image_set(folder, name=f"model {index}", kind="synthetic").image_set)
-    return real, synthetic_sets
-
-
-def create_study(client, real, synthetic_sets, **changes):
-    fields = {
-        "name": "Turing test",
-        "instructions": "Real or synthetic?",
-        "resolution": 64,
-        "display_size": 256,
-        "target_real_share": 0.5,
-        "seed": 7,
-        "sources-TOTAL_FORMS": 8,
-        "sources-INITIAL_FORMS": 0,
-        "sources-MIN_NUM_FORMS": 1,
-        "sources-MAX_NUM_FORMS": 1000,
-        "sources-0-image_set": real.pk,
-        "sources-0-count": 6,
-        "sources-1-image_set": synthetic_sets[0].pk,
-        "sources-1-count": 3,
-        "sources-2-image_set": synthetic_sets[1].pk,
-        "sources-2-count": 3,
-    }
-    fields.update(changes)
-    return client.post(reverse("studies:study-create"), fields)
 
 
 @pytest.fixture
@@ -567,7 +528,10 @@ def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_a
     url = reverse("admin:studies_study_change", args=[study.pk])
     sources = list(study.sources.all())
     fields = {
-        **{name: getattr(study, name) for name in ("name", "instructions", "resolution", "display_size", "seed")},
+        **{
+            name: getattr(study, name)
+            for name in ("name", "instructions", "resolution", "display_size", "seed", "repeat_count", "repeat_gap")
+        },
         "target_real_share": study.target_real_share,
         "quality_anchors": json.dumps(study.quality_anchors),
         "created_by": study.created_by_id,
