@@ -11,6 +11,8 @@ class StudyForm(forms.ModelForm):
         model = Study
         fields = (
             "name",
+            "rater_title",
+            "information",
             "instructions",
             "resolution",
             "display_size",

@@ -1,6 +1,7 @@
 """Rating studies: clinicians tell real from synthetic images and rate their quality, blinded.
 
-* A `Study` is set up by a researcher: instructions, the questions (real or synthetic and quality 1-5
+* A `Study` is set up by a researcher: a name for researchers and a title for raters, the information and
+  instructions raters read before consenting, the questions (real or synthetic and quality 1-5
   always; confidence and a comment optionally), the resolution its images are taken at and the size
   they are shown at, and a seed.
 * Its pool is drawn from `StudySource` rows (an image set and how many of its images), with the seed;
@@ -74,7 +75,15 @@ def new_seed():
 
 
 class Study(Owned):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, help_text="The study's name among researchers; raters never see it.")
+    rater_title = models.CharField(
+        max_length=200, help_text="The study's name as raters see it (say nothing of what is compared)."
+    )
+    information = models.TextField(
+        blank=True,
+        help_text="Shown to raters above the consent button (Markdown): who runs the study, what taking part "
+        "means, how to withdraw, whom to contact.",
+    )
     instructions = models.TextField(help_text="Shown to raters before they start (Markdown).")
     resolution = models.PositiveSmallIntegerField(
         choices=[(size, f"{size} x {size}") for size in TRAINING_SIZES],

@@ -1,5 +1,5 @@
-// The rating page: time on the image, the mask after a timed exposure, and keys for the answers (R / S, 1-5,
-// Shift+1-5, Enter).
+// The rating page: time on the image, the mask after a timed exposure, full screen, and keys for the answers
+// (R / S, 1-5, Shift+1-5, F, Enter).
 (function () {
   var form = document.getElementById("rating-form");
   var image = document.querySelector(".study-image");
@@ -20,6 +20,13 @@
     if (exposure > 0) { setTimeout(hide, exposure); }
   }
   if (image.complete) { start(); } else { image.addEventListener("load", start); }
+  // Full screen shows the image (or its mask) as large as the screen allows, scaled by the browser the same way
+  // for every image; leaving it (F again, Esc) shows it at the study's display size.
+  var view = document.querySelector(".study-view");
+  function toggleFullScreen() {
+    if (document.fullscreenElement) { document.exitFullscreen(); } else { view.requestFullscreen(); }
+  }
+  document.getElementById("enlarge").addEventListener("click", toggleFullScreen);
   form.addEventListener("submit", function () {
     if (started !== null) { form.elements["viewing_ms"].value = Math.round((masked || performance.now()) - started); }
     form.querySelector("button[type=submit]").disabled = true;
@@ -34,6 +41,7 @@
     // Shift+digit types "!", "@", ... on most layouts: the physical key says which digit was meant.
     var digit = /^(Digit|Numpad)([1-5])$/.exec(event.code);
     if (event.shiftKey && digit) { choose("confidence", digit[2]); }
+    else if (key === "f") { event.preventDefault(); toggleFullScreen(); }
     else if (key === "r") { choose("answer", "real"); }
     else if (key === "s") { choose("answer", "synthetic"); }
     else if (key >= "1" && key <= "5") { choose("quality", key); }

@@ -147,3 +147,35 @@ def test_a_rater_practises_then_rates_repeats_and_attention_items_indistinguisha
     first = ratings.get(item_id=Participation.objects.get(rater=rater).order[0])
     assert first.viewing_ms == EXPOSURE_MS  # masked before the answer: the viewing time is the exposure
     assert violations == []
+
+
+def test_a_rater_enlarges_every_image_to_the_screen_the_same_way(browser, live_server, hc18_dir, tmp_path, run_worker):
+    real = import_image_set(hc18_folder(hc18_dir, tmp_path / "real", 2), name="HC18 2").image_set
+    study = Study.objects.create(name="Viewing", rater_title="Images", instructions="Rate.", display_size=320, seed=1)
+    study.sources.create(image_set=real, count=2)
+    study.sources.create(image_set=noise_set(tmp_path / "model", "model", 2, 0), count=2)
+    enqueue_preparation(study)
+    run_worker()
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    violations = csp_violations(page)
+    log_in(page, live_server.url, rater.username, PASSWORD)
+    page.goto(f"{live_server.url}/studies/{study.pk}/rate/")
+    image = page.locator("img.study-image")
+    sizes = []
+    for number in range(4):
+        image.evaluate("img => img.decode()")
+        page.keyboard.press("f")
+        page.locator(".study-view:fullscreen").wait_for(timeout=5000)
+        sizes.append(image.evaluate("img => [img.clientWidth, img.clientHeight]"))
+        if number == 0:
+            page.screenshot(path=str(SCREENSHOTS / "rating-page-zoomed-1024x768.png"))
+        page.keyboard.press("f")
+        page.locator(".study-view:fullscreen").wait_for(state="detached", timeout=5000)
+        assert image.evaluate("img => [img.clientWidth, img.clientHeight]") == [320, 320]
+        answer(page, ["r", "3", "Shift+3"])
+    # Every image fills the screen's height (the browser's window in headless chromium), at its own square shape.
+    assert len({tuple(size) for size in sizes}) == 1 and sizes[0][0] == sizes[0][1] > 320
+    assert Rating.objects.filter(rater=rater).count() == 4
+    assert violations == []

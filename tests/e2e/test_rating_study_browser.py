@@ -34,6 +34,7 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
 
     page.goto(f"{live_server.url}/studies/new/")
     page.fill("#id_name", "Browser study")
+    page.fill("#id_rater_title", "Head images")
     page.fill("#id_display_size", "320")
     page.select_option("#id_sources-0-image_set", str(real.pk))
     page.fill("#id_sources-0-count", "4")
@@ -58,7 +59,7 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
 
     log_in(page, live_server.url, "dr_rater", password)
     with page.expect_navigation():
-        page.click("text=Browser study")
+        page.click("text=Head images")
     assert "decide whether it is a real ultrasound image" in page.content() and "Quality scale" in page.content()
     with page.expect_navigation():
         page.click("text=I agree to take part")

@@ -6,6 +6,7 @@ from django.urls import reverse
 def create_study(client, real, synthetic_sets, **changes):
     fields = {
         "name": "Turing test",
+        "rater_title": "Fetal head images",
         "instructions": "Real or synthetic?",
         "resolution": 64,
         "display_size": 256,

@@ -143,7 +143,7 @@ def test_a_rater_rates_resumes_and_finishes(study, client):
     password = invite(client, study)
     client.logout()
     assert client.login(username="clinician1", password=password)
-    assert "Turing test" in client.get(reverse("home")).content.decode()
+    assert "Fetal head images" in client.get(reverse("home")).content.decode()
     assert client.get(reverse("studies:study-rate", args=[study.pk])).url == reverse(
         "studies:study-start", args=[study.pk]
     )
@@ -530,7 +530,10 @@ def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_a
     fields = {
         **{
             name: getattr(study, name)
-            for name in ("name", "instructions", "resolution", "display_size", "seed", "repeat_count", "repeat_gap")
+            for name in (
+                *("name", "rater_title", "instructions", "resolution", "display_size"),
+                *("seed", "repeat_count", "repeat_gap"),
+            )
         },
         "target_real_share": study.target_real_share,
         "quality_anchors": json.dumps(study.quality_anchors),
@@ -558,3 +561,30 @@ def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_a
     assert list(StudySource.objects.filter(attention_check=True).values_list("pk", "expected_answer")) == [
         (sources[2].pk, "real")
     ]
+
+
+def test_raters_see_the_title_and_the_information_never_the_internal_name(client, image_sets, run_worker):
+    real, synthetic_sets = image_sets
+    client.force_login(ResearcherFactory())
+    information = "Run by **the fetal imaging group**.\n\n- You may stop at any time.\n\n<script>alert(1)</script>"
+    create_study(client, real, synthetic_sets, name="DCGAN64 epoch 50 vs HC18", information=information)
+    run_worker()
+    study = Study.objects.get()
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater)
+    client.force_login(rater)
+    pages = [client.get(reverse("home")), client.get(reverse("studies:study-start", args=[study.pk]))]
+    start = pages[1].content.decode()
+    assert "<strong>the fetal imaging group</strong>" in start and "<li>You may stop at any time.</li>" in start
+    assert "alert(1)" not in start  # the researcher's HTML is cleaned, not run
+    assert start.index("the fetal imaging group") < start.index("I agree to take part")
+    client.post(reverse("studies:study-start", args=[study.pk]))
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    while match := re.search(r"/studies/images/([\w-]+)\.png", (page := client.get(rate_url)).content.decode()):
+        pages.append(page)
+        client.post(rate_url, {"token": match.group(1), "answer": "real", "quality": 3, "confidence": 3})
+    pages.append(client.get(rate_url))
+    assert "You have rated every image of Fetal head images" in pages[-1].content.decode()
+    for page in pages:
+        assert page.status_code == 200 and "Fetal head images" in page.content.decode()
+        assert "DCGAN64" not in page.content.decode() and "epoch 50" not in page.content.decode()
