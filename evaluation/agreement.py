@@ -85,16 +85,41 @@ def table_kappa(counts, weights=None):
 
     `cohen_kappa` reads one table; a bootstrap hands over all its resamples' tables at once.
     """
+    observed, expected = weighted_disagreements(counts, weights)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(expected > 0, 1 - observed / expected, np.nan)
+
+
+def pooled_kappa(counts, weights=None):
+    """Kappa of many strata's tables (``counts`` of shape ``(..., S, K, K)``, one ``K x K`` table per stratum
+    on axis -3), each stratum's chance agreement from its own margins:
+
+        kappa = 1 - sum_s sum(w O_s) / sum_s sum(w E_s)
+
+    with ``O_s`` the counts of stratum ``s`` and ``E_s`` the counts its margins expect. Unweighted, and with the
+    same number of items in each stratum, this is (mean p_o - mean p_e) / (1 - mean p_e), the pooled kappa of
+    H. de Vries, M. N. Elliott, D. E. Kanouse, S. S. Teleki, "Using pooled kappa to summarize interrater agreement
+    across many items", Field Methods 2008. One table of all strata's counts would take its chance agreement from
+    the pooled margins, and count two raters who each keep to their own favourite answer as agreeing.
+    """
+    observed, expected = weighted_disagreements(counts, weights)
+    observed, expected = observed.sum(axis=-1), expected.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(expected > 0, 1 - observed / expected, np.nan)
+
+
+def weighted_disagreements(counts, weights=None):
+    """``(observed, expected)``: sum(w O) and sum(w E) of each ``K x K`` table of counts in ``counts`` (shape
+    ``(..., K, K)``), ``E`` the counts the table's margins expect by chance; both 0 for an empty table."""
     counts = np.asarray(counts, dtype=float)
     size = counts.shape[-1]
     distance = np.abs(np.subtract.outer(np.arange(size), np.arange(size))) / max(size - 1, 1)
     disagreement = {None: (distance > 0).astype(float), "linear": distance, "quadratic": distance**2}[weights]
+    total = counts.sum(axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        observed = counts / counts.sum(axis=(-2, -1), keepdims=True)
-        expected = observed.sum(axis=-1)[..., :, None] * observed.sum(axis=-2)[..., None, :]
-        chance_disagreement = (disagreement * expected).sum(axis=(-2, -1))
-        kappa = 1 - (disagreement * observed).sum(axis=(-2, -1)) / chance_disagreement
-    return np.where(chance_disagreement > 0, kappa, np.nan)
+        expected = counts.sum(axis=-1)[..., :, None] * counts.sum(axis=-2)[..., None, :] / total[..., None, None]
+    expected = np.where(total[..., None, None] > 0, expected, 0)
+    return (disagreement * counts).sum(axis=(-2, -1)), (disagreement * expected).sum(axis=(-2, -1))
 
 
 def rated(ratings, column):

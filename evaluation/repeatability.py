@@ -5,20 +5,22 @@ Input: a pairs frame (pandas DataFrame, one row per rater and repeated image) wi
 first and at the second showing) and ``quality_first`` and ``quality_second`` (the quality scores at the same
 showings, integers 1-5); other columns are ignored, a missing one raises ``ValueError``.
 
-For each rater, and pooled over every rater's pairs, the two showings take the place of two raters:
+For each rater the two showings take the place of two raters:
 
     answer_agreement = #(answer_first = answer_second) / n_pairs
     kappa_answer     = Cohen's kappa of answer_first against answer_second, categories real, synthetic
     kappa_quality    = weighted kappa of quality_first against quality_second, quadratic weights on 1..5
 
-both by `evaluation.agreement.table_kappa`, the formula of `cohen_kappa` (J. Cohen, "A coefficient of
-agreement for nominal scales", Educ. Psychol. Meas. 1960; J. Cohen, "Weighted kappa", Psychol. Bull. 1968).
-With ``O`` the table of proportions of first against second showing, ``E`` the table expected by chance and
-``w_ij = ((i - j) / 4)^2``,
+(J. Cohen, "A coefficient of agreement for nominal scales", Educ. Psychol. Meas. 1960; J. Cohen, "Weighted
+kappa", Psychol. Bull. 1968). With ``O`` the table of first against second showing, ``E`` the table its margins
+expect by chance and ``w_ij = ((i - j) / 4)^2``,
 
     kappa = (p_o - p_e) / (1 - p_e),  weighted kappa = 1 - sum(w O) / sum(w E)
 
-NaN where undefined (e.g. a rater who gave one answer at every showing).
+NaN where undefined (e.g. a rater who gave one answer at every showing). Pooled over raters, each rater's
+chance agreement comes from their own margins (`evaluation.agreement.pooled_kappa`, de Vries et al. 2008):
+``kappa = 1 - sum_r sum(w O_r) / sum_r sum(w E_r)``, so that raters who each keep to a favourite answer of
+their own do not look consistent.
 
 Intervals: percentile bootstrap (B. Efron, R. J. Tibshirani, An Introduction to the Bootstrap, 1993, ch. 13).
 Both kappas are recomputed on each of ``resamples`` resamples; the bounds are the 100 (1 - confidence) / 2
@@ -39,7 +41,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from evaluation.agreement import CONFIDENCE, table_kappa
+from evaluation.agreement import CONFIDENCE, pooled_kappa
 from evaluation.turing import LABELS, require_columns
 
 PAIR_COLUMNS = ["rater", "image", "answer_first", "answer_second", "quality_first", "quality_second"]
@@ -76,24 +78,26 @@ def intra_rater_agreement(pairs, resamples=2000, seed=0, confidence=CONFIDENCE):
 
 
 def reliability(pairs, units, resamples, seed, confidence):
-    """Agreement and both kappas of ``pairs``, bootstrapped over ``units`` (arrays of row positions in ``pairs``)."""
+    """Agreement and both kappas of ``pairs``, bootstrapped over ``units`` (arrays of row positions in ``pairs``);
+    the raters are the strata of `pooled_kappa`."""
+    raters = pd.factorize(pairs["rater"])[0]
     answer_first, answer_second = (pairs[column].map(LABELS.index).to_numpy() for column in ANSWER_COLUMNS)
     quality_first, quality_second = (pairs[column].to_numpy(int) - 1 for column in QUALITY_COLUMNS)
-    # Each unit's table of first against second showing; a resample's table is the sum of its units' tables.
-    answer_tables = unit_tables(answer_first, answer_second, units, len(LABELS))
-    quality_tables = unit_tables(quality_first, quality_second, units, len(QUALITY_SCORES))
-    kappa_answer = float(table_kappa(answer_tables.sum(axis=0)))
-    kappa_quality = float(table_kappa(quality_tables.sum(axis=0), "quadratic"))
+    # Each unit's table per rater of first against second showing; a resample's tables are sums of its units'.
+    answer_tables = unit_tables(raters, answer_first, answer_second, units, len(LABELS))
+    quality_tables = unit_tables(raters, quality_first, quality_second, units, len(QUALITY_SCORES))
+    kappa_answer = float(pooled_kappa(answer_tables.sum(axis=0)))
+    kappa_quality = float(pooled_kappa(quality_tables.sum(axis=0), "quadratic"))
     (answer_low, answer_high), (quality_low, quality_high) = (math.nan, math.nan), (math.nan, math.nan)
     if len(units) >= 2:
         draws = np.random.default_rng(seed).integers(0, len(units), size=(resamples, len(units)))
         multiplicity = np.zeros((resamples, len(units)))
         np.add.at(multiplicity, (np.arange(resamples)[:, None], draws), 1)
         answer_low, answer_high = percentile_interval(
-            table_kappa(np.einsum("bu,uij->bij", multiplicity, answer_tables)), confidence
+            pooled_kappa(np.einsum("bu,urij->brij", multiplicity, answer_tables)), confidence
         )
         quality_low, quality_high = percentile_interval(
-            table_kappa(np.einsum("bu,uij->bij", multiplicity, quality_tables), "quadratic"), confidence
+            pooled_kappa(np.einsum("bu,urij->brij", multiplicity, quality_tables), "quadratic"), confidence
         )
     return {
         "n_pairs": len(pairs),
@@ -107,11 +111,12 @@ def reliability(pairs, units, resamples, seed, confidence):
     }
 
 
-def unit_tables(first, second, units, size):
-    """``(len(units), size, size)`` counts of the category codes ``first`` against ``second`` within each unit."""
-    tables = np.zeros((len(units), size, size))
+def unit_tables(raters, first, second, units, size):
+    """``(units, raters, size, size)`` counts of the category codes ``first`` against ``second`` of each rater
+    (codes ``raters``) within each unit."""
+    tables = np.zeros((len(units), raters.max() + 1, size, size))
     for index, rows in enumerate(units):
-        np.add.at(tables[index], (first[rows], second[rows]), 1)
+        np.add.at(tables[index], (raters[rows], first[rows], second[rows]), 1)
     return tables
 
 

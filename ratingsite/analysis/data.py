@@ -59,6 +59,8 @@ REPEAT_COLUMNS = [
     "answer_second",
     "quality_first",
     "quality_second",
+    "revisions_first",
+    "revisions_second",
 ]
 
 
@@ -221,6 +223,8 @@ def repeat_frame(studies, rater_group="all"):
                 "answer_second": second.answer,
                 "quality_first": first.quality,
                 "quality_second": second.quality,
+                "revisions_first": first.revisions,
+                "revisions_second": second.revisions,
             }
         )
     return pd.DataFrame(rows, columns=REPEAT_COLUMNS)
@@ -236,8 +240,8 @@ def chosen_evaluations(studies):
     """
     chosen = {}
     for study in studies:
-        # Attention-check sources are no part of the compared pool.
-        pool = study.sources.filter(attention_check=False)
+        # Attention-check and practice sources are no part of the compared pool.
+        pool = study.sources.filter(attention_check=False, practice=False)
         real_sets = set(pool.filter(image_set__kind="real").values_list("image_set_id", flat=True))
         synthetic_sets = pool.filter(image_set__kind="synthetic").values_list("image_set_id", flat=True)
         evaluations = (

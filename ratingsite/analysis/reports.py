@@ -39,6 +39,7 @@ EXPORTS = {
     "ratings.csv": "text/csv",
     "attention.csv": "text/csv",
     "repeats.csv": "text/csv",
+    "repeat_pairs.csv": "text/csv",
     "images.csv": "text/csv",
     "sets.csv": "text/csv",
     "results.csv": "text/csv",
@@ -138,7 +139,7 @@ class StudyReport:
         )
         repeat_text = repeatability.methods_text(
             self.repeat_table,
-            self.repeats["image"].nunique(),
+            sum(study.item_counts()[StudyItem.Role.REPEAT] for study in self.studies),
             min((study.repeat_gap for study in self.studies if study.repeat_count), default=0),
         )
         return " ".join(text for text in (paragraph, self.protocol_text(), attention_text, repeat_text) if text)
@@ -148,7 +149,7 @@ class StudyReport:
         sentences = []
         for study in self.studies:
             where = f"In {study.name}, " if len(self.studies) > 1 else ""
-            practice = study.items.filter(role=StudyItem.Role.PRACTICE).count()
+            practice = study.item_counts()[StudyItem.Role.PRACTICE]
             if practice:
                 sentences.append(
                     f"{where}raters first answered {practice} practice images and were told the truth after each; "
@@ -280,7 +281,7 @@ class StudyReport:
             "methods": self.methods,
             "attention_rows": records(self.attention_table) if len(self.attention) else [],
             "repeat_rows": records(self.repeat_table),
-            "repeat_images": self.repeats["image"].nunique(),
+            "repeat_images": sum(study.item_counts()[StudyItem.Role.REPEAT] for study in self.studies),
             "turing_rows": records(
                 pd.concat(
                     [tables["turing_pooled"], tables["turing_by_profession"], tables["turing_by_rater"]],
@@ -341,6 +342,7 @@ class StudyReport:
             "ratings.csv": lambda: spreadsheet_csv(self.ratings),
             "attention.csv": lambda: spreadsheet_csv(self.attention_table),
             "repeats.csv": lambda: spreadsheet_csv(self.repeat_table),
+            "repeat_pairs.csv": lambda: spreadsheet_csv(self.repeats),
             "images.csv": lambda: spreadsheet_csv(self.image_table),
             "sets.csv": lambda: spreadsheet_csv(self.analysis.tables["sets"]),
             "results.csv": lambda: spreadsheet_csv(self.results),
@@ -376,7 +378,7 @@ class StudyReport:
                 "rater_group": self.rater_group,
                 "repeat_count": study.repeat_count,
                 "repeat_gap": study.repeat_gap,
-                "practice_images": study.items.filter(role=StudyItem.Role.PRACTICE).count(),
+                "practice_images": study.item_counts()[StudyItem.Role.PRACTICE],
                 "exposure_ms": study.exposure_ms,
                 "min_attention_percent": self.min_attention,
                 "excluded_raters": "; ".join(self.excluded_raters),

@@ -16,10 +16,19 @@ class StudySourceInline(admin.TabularInline):
     model = StudySource
 
 
+# What the prepared items and the raters' orders were made from: changing it afterwards would make the study's
+# settings say what its raters did not see.
+PREPARED_FIELDS = ("resolution", "display_size", "seed", "repeat_count", "repeat_gap", "exposure_ms")
+
+
 @admin.register(Study)
 class StudyAdmin(OwnedAdmin):
-    list_display = ("name", "resolution", "display_size", "seed", "created_by", "created")
+    list_display = ("name", "rater_title", "resolution", "display_size", "seed", "created_by", "created")
     inlines = [StudySourceInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return (*readonly, *PREPARED_FIELDS) if obj is not None and obj.items.exists() else readonly
 
 
 @admin.register(StudyItem)
@@ -31,7 +40,7 @@ class StudyItemAdmin(admin.ModelAdmin):
 
 @admin.register(Participation)
 class ParticipationAdmin(admin.ModelAdmin):
-    list_display = ("study", "rater", "profession", "years_of_experience", "consented", "finished")
+    list_display = ("study", "rater", "profession", "years_of_experience", "consented", "practised", "finished")
 
 
 @admin.register(Showing)

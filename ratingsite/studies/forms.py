@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from ratingsite.accounts.models import RaterProfile
 from ratingsite.imagesets.models import ImageSet
-from ratingsite.studies.models import Rating, Study, StudySource
+from ratingsite.studies.models import Rating, Study, StudySource, repeats_problem
 
 
 class StudyForm(forms.ModelForm):
@@ -27,21 +27,18 @@ class StudyForm(forms.ModelForm):
         )
 
     def check_against_pool(self, sources):
-        """Errors for repeated images the pool of the valid ``sources`` formset cannot give (the same rule as
+        """Add an error for repeated images the pool of the valid ``sources`` formset cannot give (the rule of
         `jobs.draw_repeats`, told on the form rather than by a failed job)."""
         rows = [form.cleaned_data for form in sources.forms if form.cleaned_data.get("image_set")]
-        pool = sum(row["count"] for row in rows if not row.get("practice"))
-        ordinary = sum(row["count"] for row in rows if not row.get("practice") and not row.get("attention_check"))
-        repeats, gap = self.cleaned_data["repeat_count"], self.cleaned_data["repeat_gap"]
-        if repeats > ordinary:
-            self.add_error("repeat_count", f"The pool has {ordinary} images that are no attention check or practice.")
-        elif repeats and repeats > pool - gap:
-            self.add_error(
-                "repeat_count",
-                f"In a pool of {pool}, at most {max(pool - gap, 0)} images can each be shown again {gap} images "
-                "later: show fewer twice, or ask for a smaller gap.",
-            )
-        return self.is_valid()
+        pool = [row for row in rows if not row.get("practice")]
+        problem = repeats_problem(
+            self.cleaned_data["repeat_count"],
+            ordinary=sum(row["count"] for row in pool if not row.get("attention_check")),
+            pool=sum(row["count"] for row in pool),
+            gap=self.cleaned_data["repeat_gap"],
+        )
+        if problem:
+            self.add_error("repeat_count", problem)
 
 
 class StudySourceForm(forms.ModelForm):

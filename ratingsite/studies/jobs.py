@@ -10,7 +10,7 @@ from ratingsite.core.storage import atomic_with_files
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
-from ratingsite.studies.models import Study, StudyItem
+from ratingsite.studies.models import Study, StudyItem, repeats_problem
 from synthesis.preprocessing import encode_png
 
 STUDY_JOB_KIND = "prepare study"
@@ -18,57 +18,57 @@ STUDY_FILES_JOB_KIND = "rewrite study files"
 
 
 def draw_pool(study):
-    """``[(derived image, source)]``: each source's ``count`` images, drawn with (study seed, set); practice
-    images may be none of the pool's."""
-    drawn = []
-    for source in study.sources.select_related("image_set"):
-        derived = list(
-            DerivedImage.objects.filter(image__image_set=source.image_set, size=study.resolution).order_by("image_id")
-        )
+    """``[(derived image, source)]``: each source's ``count`` images, drawn with (study seed, set), the pool's
+    first; a practice source draws from its set's images that are not in the pool (by content, so an image
+    imported twice is one image), so a practice round may take real images of the pool's own set."""
+    drawn, pool = [], set()
+    for source in study.sources.select_related("image_set").order_by("practice", "pk"):
+        derived = [
+            image
+            for image in DerivedImage.objects.filter(image__image_set=source.image_set, size=study.resolution)
+            .select_related("image")
+            .order_by("image_id")
+            if not source.practice or image.image.sha256 not in pool
+        ]
         if source.count > len(derived):
+            unused = " that are not in the study's pool" if source.practice else ""
             raise ValueError(
-                f"{source.image_set.name} has {len(derived)} images at {study.resolution} x {study.resolution}; "
-                f"{source.count} cannot be drawn from it."
+                f"{source.image_set.name} has {len(derived)} images at {study.resolution} x {study.resolution}"
+                f"{unused}; {source.count} cannot be drawn from it."
             )
-        chosen = random.Random(f"{study.seed}:{source.image_set_id}").sample(derived, source.count)
+        seed = f"{study.seed}:{source.image_set_id}" + (":practice" if source.practice else "")
+        chosen = random.Random(seed).sample(derived, source.count)
         drawn.extend((item, source) for item in chosen)
-    if not any(not source.practice for _, source in drawn):
+        if not source.practice:
+            pool.update(item.image.sha256 for item in chosen)
+    if not pool:
         raise ValueError("The study has no images: add at least one image set with a count.")
-    pool = {derived.image.sha256 for derived, source in drawn if not source.practice}
-    shared = {derived.image.sha256 for derived, source in drawn if source.practice} & pool
-    if shared:
-        raise ValueError(
-            f"{len(shared)} practice images are also in the study's pool (the same file in another set); practice "
-            "images must be new to the rater."
-        )
     return drawn
 
 
 def draw_repeats(study, items):
     """Second showings (unsaved `StudyItem`s) of ``study.repeat_count`` of ``items`` (the pool's first showings
-    that are no attention check), half real and half synthetic as far as they allow, drawn with the study seed.
+    that are no attention check), drawn with the study seed; fails as `repeats_problem` says.
 
-    Fails when the pool cannot give them, or they cannot all be shown ``repeat_gap`` images after their first
-    showing in an order of the pool's length (`models.with_repeats`).
+    Real and synthetic images are shown twice in the pool's own proportion, not half and half: the first
+    showings of repeated images keep to the order's first ``len - gap`` places and the second showings to its
+    second half, so where the repeated images' share of real images differs from the pool's, so does the share
+    of real images at those places, and a place would tell something of the kind. With a fraction, the count is
+    rounded up or down by the seed (with the fraction as the chance of up).
     """
-    wanted, pool_size = study.repeat_count, study.items.filter(role=StudyItem.Role.POOL).count()
-    if wanted > len(items):
-        raise ValueError(
-            f"{wanted} images cannot be shown twice: the pool has {len(items)} that are no attention check."
-        )
-    if wanted and wanted > pool_size - study.repeat_gap:
-        raise ValueError(
-            f"{wanted} images cannot each be shown again {study.repeat_gap} images after the first time in a pool of "
-            f"{pool_size}: show fewer twice, or ask for a smaller gap."
-        )
+    pool = study.items.filter(role=StudyItem.Role.POOL)
+    wanted, pool_size = study.repeat_count, pool.count()
+    problem = repeats_problem(wanted, ordinary=len(items), pool=pool_size, gap=study.repeat_gap)
+    if problem:
+        raise ValueError(problem)
     rng = random.Random(f"{study.seed}:repeats")
     real, synthetic = (
         [item for item in sorted(items, key=lambda item: item.image_id) if item.is_real == kind]
         for kind in (True, False)
     )
-    # An odd count's extra image is real or synthetic by the seed, so the count tells nothing either.
-    half = wanted // 2 + (wanted % 2 and rng.random() < 0.5)
-    n_real = min(len(real), max(half, wanted - len(synthetic)))
+    share = wanted * pool.filter(is_real=True).count() / pool_size if wanted else 0
+    n_real = int(share) + (rng.random() < share - int(share))
+    n_real = min(len(real), max(n_real, wanted - len(synthetic)))
     chosen = rng.sample(real, n_real) + rng.sample(synthetic, wanted - n_real)
     return [
         StudyItem(
@@ -147,8 +147,11 @@ def prepare_study(progress, *, study_pk):
     pool = [item for item in items if item.role == StudyItem.Role.POOL]
     real = sum(item.is_real for item in pool)
     extras = "".join(
-        f", {count} {what}"
-        for count, what in ((len(repeats), "shown twice"), (len(items) - len(pool), "for practice"))
+        f"; {text}"
+        for count, text in (
+            (len(repeats), f"{len(repeats)} of them shown twice"),
+            (len(items) - len(pool), f"{len(items) - len(pool)} practice images besides"),
+        )
         if count
     )
     return Outcome(

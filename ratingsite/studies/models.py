@@ -102,8 +102,8 @@ class Study(Owned):
     allow_changes = models.BooleanField(default=False, help_text="Raters may go back and change an answer.")
     repeat_count = models.PositiveSmallIntegerField(
         default=0,
-        help_text="Show this many images of the pool (not attention checks) to every rater a second time, half "
-        "real and half synthetic as far as the pool allows: intra-rater agreement. 0: none.",
+        help_text="Show this many images of the pool (not attention checks) to every rater a second time, real "
+        "and synthetic in the pool's proportion: intra-rater agreement. 0: none.",
     )
     repeat_gap = models.PositiveSmallIntegerField(
         default=10, help_text="At least this many other images between an image's two showings."
@@ -140,6 +140,12 @@ class Study(Owned):
         """Raters may rate: the files are made, and all of one size (so `Content-Length` tells nothing)."""
         return self.file_bytes is not None
 
+    def item_counts(self):
+        """``{role: items}`` of every `StudyItem.Role` (0 where there are none): the pool, its second showings and
+        the practice images."""
+        counts = dict(self.items.values_list("role").annotate(items=models.Count("pk")).order_by())
+        return {role: counts.get(role, 0) for role in StudyItem.Role}
+
     def order_for(self, rater):
         """The items' primary keys in this rater's order: a uniform shuffle seeded by (study seed, rater), with
         the second showings placed by `with_repeats`.
@@ -161,21 +167,30 @@ class Study(Owned):
         return items
 
 
+def repeats_problem(repeats, *, ordinary, pool, gap):
+    """Why ``repeats`` images cannot be shown twice in a pool of ``pool`` first showings, ``ordinary`` of them no
+    attention check, with ``gap`` images between an image's showings; None when they can."""
+    if repeats > ordinary:
+        return f"{repeats} images cannot be shown twice: the pool has {ordinary} that are no attention check."
+    if repeats and repeats > pool - gap:
+        return (
+            f"In a pool of {pool}, at most {max(pool - gap, 0)} images can each be shown again {gap} images later: "
+            "show fewer twice, or ask for a smaller gap."
+        )
+    return None
+
+
 def with_repeats(order, repeats, gap, rng):
     """``order`` with the second showing ``repeats[pk]`` of each repeated item ``pk`` added late in it, at least
-    ``gap`` other items after the first.
+    ``gap`` other items after the first (`repeats_problem` says when that cannot be).
 
     The first showings of the repeated items take places drawn uniformly among the first ``len(order) - gap``
     (the others keep their shuffled order around them), so every one leaves room for the gap; each second
     showing then goes to a uniformly drawn place in the second half, at or beyond its gap. Nothing here looks at
-    an item's kind: which items repeat is drawn balanced, and where they go follows from the places alone.
+    an item's kind: which items repeat is drawn in the pool's proportion of kinds, so the places tell nothing.
     """
     room = len(order) - gap
     repeated = [pk for pk in order if pk in repeats]
-    if len(repeated) > room:
-        raise ValueError(
-            f"{len(repeated)} images cannot each be shown again {gap} images later in an order of {len(order)}."
-        )
     places = set(rng.sample(range(room), len(repeated)))
     firsts, others = iter(repeated), iter(pk for pk in order if pk not in repeats)
     shown = [next(firsts) if place in places else next(others) for place in range(len(order))]
@@ -213,7 +228,8 @@ class StudySource(models.Model):
     class Meta:
         ordering = ("pk",)
         constraints = [
-            models.UniqueConstraint(fields=("study", "image_set"), name="unique_study_source"),
+            # A set may give the pool and, from its other images, the practice round.
+            models.UniqueConstraint(fields=("study", "image_set", "practice"), name="unique_study_source"),
             models.CheckConstraint(
                 condition=Q(attention_check=False, expected_answer="")
                 | (Q(attention_check=True) & ~Q(expected_answer="")),

@@ -1,11 +1,12 @@
 import secrets
-from collections import Counter
+from datetime import timedelta
 
 import pandas as pd
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,6 +42,16 @@ class StudyList(VisibleObjectsMixin, ListView):
     model = Study
     paginate_by = 50
 
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .annotate(
+                pool_items=Count("items", filter=Q(items__role=StudyItem.Role.POOL), distinct=True),
+                rater_count=Count("participations", distinct=True),
+            )
+        )
+
 
 class StudyCreate(ResearcherRequiredMixin, CreateView):
     model = Study
@@ -62,7 +73,9 @@ class StudyCreate(ResearcherRequiredMixin, CreateView):
 
     def form_valid(self, form):
         sources = self.sources_formset()
-        if not (sources.is_valid() and form.check_against_pool(sources)):
+        if sources.is_valid():
+            form.check_against_pool(sources)
+        if not (sources.is_valid() and form.is_valid()):
             return self.render_to_response(self.get_context_data(form=form, sources=sources))
         with transaction.atomic():
             form.instance.created_by = self.request.user
@@ -82,8 +95,8 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
         if study.job is not None:
             study.job.sync_with_queue()
         sizes = file_sizes(study)
-        roles = dict(Counter(study.items.values_list("role", flat=True)))
-        items = roles.get(StudyItem.Role.POOL, 0)
+        roles = study.item_counts()
+        items = roles[StudyItem.Role.POOL]
         real = study.items.filter(role=StudyItem.Role.POOL, is_real=True).count()
         auc = file_size_auc(sizes)
         participations = list(study.participations.select_related("rater"))
@@ -100,9 +113,9 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
             attention = {row["rater"]: row for row in table.to_dict("records")}
         context.update(
             items=items,
-            repeats=roles.get(StudyItem.Role.REPEAT, 0),
-            practice_items=roles.get(StudyItem.Role.PRACTICE, 0),
-            shown_per_rater=items + roles.get(StudyItem.Role.REPEAT, 0),
+            repeats=roles[StudyItem.Role.REPEAT],
+            practice_items=roles[StudyItem.Role.PRACTICE],
+            shown_per_rater=items + roles[StudyItem.Role.REPEAT],
             real_share=real / items if items else None,
             has_attention_checks=has_attention_checks,
             participations=[
@@ -211,7 +224,7 @@ class StudyStart(OpenParticipationMixin, View):
     """The rater's consent and instructions page."""
 
     def get(self, request, pk):
-        roles = Counter(self.study.items.values_list("role", flat=True))
+        roles = self.study.item_counts()
         context = {
             "study": self.study,
             "participation": self.participation,
@@ -232,10 +245,12 @@ class StudyStart(OpenParticipationMixin, View):
 class RatingPageMixin:
     """The page one image is answered on, for the study and for its practice round alike."""
 
-    def _render(self, request, item, form, *, done, total, previous=None, practice=False, status=200):
+    def _render(self, request, item, form, *, done, total, previous=None, practice=False, masked=False, status=200):
+        """``masked``: the exposure of a timed study is over, so the page shows the mask alone."""
         context = {
             "study": self.study,
             "item": item,
+            "masked": masked,
             "form": form,
             "done": done,
             "total": total,
@@ -244,6 +259,22 @@ class RatingPageMixin:
             "practice": practice,
         }
         return render(request, "studies/study_rate.html", context, status=status)
+
+
+# How long after the rating page first showed an image of a timed study its file may still be fetched: the
+# browser asks for it as it reads the page, and a slow connection may take a while.
+EXPOSURE_GRACE = timedelta(seconds=10)
+
+
+def first_shown(item, rater):
+    return Showing.objects.filter(item=item, rater=rater).values_list("shown", flat=True).first()
+
+
+def exposure_over(study, shown):
+    """Whether the exposure of an image of a timed ``study`` first shown at ``shown`` (None: not yet) is over, with
+    `EXPOSURE_GRACE`. Once it is, a reload, a second tab or the image's address show nothing: the exposure is the
+    study's, not the rater's to repeat."""
+    return shown is not None and timezone.now() - shown >= timedelta(milliseconds=study.exposure_ms) + EXPOSURE_GRACE
 
 
 def answers_of(form, study):
@@ -337,11 +368,18 @@ class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
                 request, "studies/study_done.html", {"study": self.study, "previous": self.previous(order, rated)}
             )
         item = StudyItem.objects.get(pk=item_pk)
+        masked = self.study.exposure_ms is not None and exposure_over(self.study, first_shown(item, request.user))
         # One INSERT .. ON CONFLICT DO NOTHING: the first showing's time stays, a reload changes nothing.
         Showing.objects.bulk_create([Showing(item=item, rater=request.user)], ignore_conflicts=True)
         form = RatingForm(study=self.study, initial={"token": item.token})
         return self._render(
-            request, item, form, done=len(rated), total=len(order), previous=self.previous(order, rated, item_pk)
+            request,
+            item,
+            form,
+            done=len(rated),
+            total=len(order),
+            previous=self.previous(order, rated, item_pk),
+            masked=masked,
         )
 
     def revisit(self, request, token, order, rated):
@@ -356,7 +394,10 @@ class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
         initial = {name: getattr(rating, name) for name in ("answer", "quality", "confidence", "comment")}
         form = RatingForm(study=self.study, initial={**initial, "token": token})
         previous = self.previous(order, rated, rating.item_id)
-        return self._render(request, rating.item, form, done=len(rated), total=len(order), previous=previous)
+        masked = self.study.exposure_ms is not None
+        return self._render(
+            request, rating.item, form, done=len(rated), total=len(order), previous=previous, masked=masked
+        )
 
     def previous(self, order, rated, item_pk=None):
         """The token of the rated image before ``item_pk`` (None: the last one) in this rater's order, if changes
@@ -368,6 +409,8 @@ class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
         return StudyItem.objects.get(pk=earlier[-1]).token if earlier else None
 
     def post(self, request, pk):
+        if self.participation.practised is None and self.study.items.filter(role=StudyItem.Role.PRACTICE).exists():
+            return redirect("studies:study-practice", pk=pk)
         form = RatingForm(request.POST, study=self.study)
         item = (
             StudyItem.objects.filter(study=self.study, token=request.POST.get("token", ""))
@@ -379,7 +422,8 @@ class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
         if not form.is_valid():
             total = len(self.participation.item_order())
             done = Rating.objects.filter(item__study=self.study, rater=request.user).count()
-            return self._render(request, item, form, done=done, total=total, status=400)
+            masked = self.study.exposure_ms is not None
+            return self._render(request, item, form, done=done, total=total, masked=masked, status=400)
         answers, viewing_ms = answers_of(form, self.study)
         answers.update(viewing_ms=viewing_ms, comment=form.cleaned_data.get("comment") or "")
         with transaction.atomic():
@@ -405,6 +449,10 @@ class StudyItemImage(View):
         researcher = not rater and is_researcher(request.user) and item.study.may_change(request.user)
         if not (rater and item.study.is_open or researcher):
             raise Http404("No such image.")
+        if rater and item.study.exposure_ms is not None and item.role != StudyItem.Role.PRACTICE:
+            shown = first_shown(item, request.user)
+            if shown is None or exposure_over(item.study, shown):
+                raise Http404("No such image.")
         with item.file.open("rb") as file:
             response = HttpResponse(file.read(), content_type="image/png")
         response["Cache-Control"] = "private, no-store"

@@ -2,6 +2,7 @@
 (function () {
   var next = document.getElementById("practice-next");
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Enter") { event.preventDefault(); next.click(); }
+    // A held Enter repeats: only a fresh press goes on, so the truth is not skipped unread.
+    if (event.key === "Enter" && !event.repeat) { event.preventDefault(); next.click(); }
   });
 })();

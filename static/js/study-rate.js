@@ -4,7 +4,8 @@
   var form = document.getElementById("rating-form");
   var image = document.querySelector(".study-image");
   var mask = document.querySelector(".study-mask");
-  var exposure = parseInt(image.dataset.exposureMs || "0", 10);
+  // No image on the page: a timed study's exposure of it is over, and the mask stands in its place.
+  var exposure = image ? parseInt(image.dataset.exposureMs || "0", 10) : 0;
   var started = null;
   var masked = null;
   function hide() {
@@ -19,7 +20,7 @@
     started = performance.now();
     if (exposure > 0) { setTimeout(hide, exposure); }
   }
-  if (image.complete) { start(); } else { image.addEventListener("load", start); }
+  if (image && image.complete) { start(); } else if (image) { image.addEventListener("load", start); }
   // Full screen shows the image (or its mask) as large as the screen allows, scaled by the browser the same way
   // for every image; leaving it (F again, Esc) shows it at the study's display size.
   var view = document.querySelector(".study-view");
@@ -45,6 +46,6 @@
     else if (key === "r") { choose("answer", "real"); }
     else if (key === "s") { choose("answer", "synthetic"); }
     else if (key >= "1" && key <= "5") { choose("quality", key); }
-    else if (event.key === "Enter") { event.preventDefault(); if (form.reportValidity()) { form.requestSubmit(); } }
+    else if (event.key === "Enter" && !event.repeat) { event.preventDefault(); if (form.reportValidity()) { form.requestSubmit(); } }
   });
 })();

@@ -2,6 +2,7 @@
 practice round, timed exposure), done by one rater with the keyboard on a 1024x768 screen."""
 
 import re
+from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
@@ -132,8 +133,15 @@ def test_a_rater_practises_then_rates_repeats_and_attention_items_indistinguisha
         if number == 18:
             answer(page, ["s", "3", "Shift+4"])
             break
-        with page.expect_response(lambda response: IMAGE_PATH in response.url) as image:
+        with (
+            page.expect_request(lambda request: request.method == "POST") as posted,
+            page.expect_response(lambda response: IMAGE_PATH in response.url) as image,
+        ):
             html = answer(page, ["s", "3", "Shift+4"]).text()
+        if number == 0:
+            # What the page measured, before the server's bound: from the image's load to the mask.
+            measured = int(parse_qs(posted.value.post_data)["viewing_ms"][0])
+            assert EXPOSURE_MS <= measured < EXPOSURE_MS + 100, measured
         shown = {name: value for name, value in image.value.all_headers().items() if name != "date"}
         headers.setdefault(kind[token_of(image.value.url)], set()).add(tuple(sorted(shown.items())))
     assert "You have rated every image" in page.content()

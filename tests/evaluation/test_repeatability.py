@@ -54,14 +54,32 @@ def statsmodels_kappa(first, second, categories, wt=None):
         return cohens_kappa(table, wt=wt, return_results=False)
 
 
+def pooled_over_raters(pairs, first, second, categories, quadratic=False):
+    """de Vries et al. (2008)'s pooled kappa written out: 1 - sum_r n_r (1 - p_o,r) / sum_r n_r (1 - p_e,r), each
+    rater's weighted p_o and p_e from their own contingency table (agreement weights 1 - ((i - j) / (K - 1))^2)."""
+    size = len(categories)
+    distance = np.subtract.outer(np.arange(size), np.arange(size)) / (size - 1)
+    agreement = 1 - distance**2 if quadratic else (distance == 0).astype(float)
+    observed_disagreement = expected_disagreement = 0.0
+    for _, own in pairs.groupby("rater"):
+        table = np.zeros((size, size))
+        np.add.at(table, ([categories.index(x) for x in own[first]], [categories.index(y) for y in own[second]]), 1)
+        proportions = table / len(own)
+        p_o = (agreement * proportions).sum()
+        p_e = (agreement * np.outer(proportions.sum(axis=1), proportions.sum(axis=0))).sum()
+        observed_disagreement += len(own) * (1 - p_o)
+        expected_disagreement += len(own) * (1 - p_e)
+    return 1 - observed_disagreement / expected_disagreement if expected_disagreement else math.nan
+
+
 def test_kappas_of_the_hand_example():
     # Answers, kappa = (p_o - p_e) / (1 - p_e) (Cohen 1960), rows first showing, columns second:
     #   A: real-real 2, synthetic-real 1, synthetic-synthetic 2. p_o = 4/5; first real 2/5, synthetic 3/5;
     #      second real 3/5, synthetic 2/5; p_e = 2/5 * 3/5 + 3/5 * 2/5 = 12/25; kappa = (8/25) / (13/25) = 8/13.
     #   B: real-real 3, synthetic-real 1, synthetic-synthetic 1. p_o = 4/5; first 3/5, 2/5; second 4/5, 1/5;
     #      p_e = 12/25 + 2/25 = 14/25; kappa = (6/25) / (11/25) = 6/11.
-    #   Pooled, 10 pairs: real-real 5, synthetic-real 2, synthetic-synthetic 3. p_o = 8/10; first 1/2, 1/2;
-    #      second 7/10, 3/10; p_e = 7/20 + 3/20 = 1/2; kappa = (3/10) / (1/2) = 3/5.
+    #   Pooled (de Vries et al. 2008), each rater's chance agreement from their own margins, 5 pairs each:
+    #      (mean p_o - mean p_e) / (1 - mean p_e) = (4/5 - 13/25) / (12/25) = (7/25) / (12/25) = 7/12.
     # Quality, quadratic weights (Cohen 1968): agreement weight 1 - ((x - y) / 4)^2, so
     #   p_o(w) = 1 - mean_i (x_i - y_i)^2 / 16 and p_e(w) = 1 - mean_ij (x_i - y_j)^2 / 16 over all n^2 pairings.
     #   A: x = 1 2 3 4 5, y = 1 3 3 5 5. sum_i (x_i - y_i)^2 = 2, p_o(w) = 1 - 2/80 = 39/40.
@@ -69,25 +87,39 @@ def test_kappas_of_the_hand_example():
     #      kappa = (39/40 - 29/40) / (11/40) = 10/11.
     #   B: x = 5 4 4 2 1, y = 5 4 3 2 2. sum_i = 2, p_o(w) = 39/40. sum_ij = 23 + 10 + 10 + 14 + 31 = 88,
     #      p_e(w) = 1 - 88/400 = 39/50; kappa = (39/40 - 39/50) / (11/50) = (39/200) / (44/200) = 39/44.
-    #   Pooled: sum_i = 4, p_o(w) = 1 - 4/160 = 39/40. sum_ij = 110 + 88 + 85 (A's x, B's y) + 111 (B's x, A's y)
-    #      = 394, p_e(w) = 1 - 394/1600 = 1206/1600; kappa = (1560 - 1206) / (1600 - 1206) = 354/394 = 177/197.
+    #   Pooled: mean p_o(w) = 39/40, mean p_e(w) = (29/40 + 39/50) / 2 = (145 + 156) / 400 = 301/400;
+    #      kappa = (390/400 - 301/400) / (99/400) = 89/99.
     table = intra_rater_agreement(make_pairs(HAND_EXAMPLE), resamples=50).set_index("rater")
     assert list(table.index) == ["A", "B", "pooled"]
     assert list(table.n_pairs) == [5, 5, 10]
     assert list(table.answer_agreement) == pytest.approx([4 / 5, 4 / 5, 8 / 10], abs=1e-12)
-    assert list(table.kappa_answer) == pytest.approx([8 / 13, 6 / 11, 3 / 5], abs=1e-12)
-    assert list(table.kappa_quality) == pytest.approx([10 / 11, 39 / 44, 177 / 197], abs=1e-12)
+    assert list(table.kappa_answer) == pytest.approx([8 / 13, 6 / 11, 7 / 12], abs=1e-12)
+    assert list(table.kappa_quality) == pytest.approx([10 / 11, 39 / 44, 89 / 99], abs=1e-12)
 
 
 def test_kappas_equal_statsmodels():
     pairs = pd.concat([make_pairs(HAND_EXAMPLE), random_pairs(["C", "D"], range(40), seed=3)], ignore_index=True)
     table = intra_rater_agreement(pairs, resamples=20).set_index("rater")
-    groups = {**dict(tuple(pairs.groupby("rater"))), "pooled": pairs}
-    for rater, own in groups.items():
+    for rater, own in pairs.groupby("rater"):
         expected_answer = statsmodels_kappa(own.answer_first, own.answer_second, ANSWERS)
         expected_quality = statsmodels_kappa(own.quality_first, own.quality_second, QUALITY, wt="quadratic")
         assert table.loc[rater, "kappa_answer"] == pytest.approx(expected_answer, abs=1e-12), rater
         assert table.loc[rater, "kappa_quality"] == pytest.approx(expected_quality, abs=1e-12), rater
+    pooled_answer = pooled_over_raters(pairs, "answer_first", "answer_second", ANSWERS)
+    pooled_quality = pooled_over_raters(pairs, "quality_first", "quality_second", QUALITY, quadratic=True)
+    assert table.loc["pooled", "kappa_answer"] == pytest.approx(pooled_answer, abs=1e-12)
+    assert table.loc["pooled", "kappa_quality"] == pytest.approx(pooled_quality, abs=1e-12)
+
+
+def test_raters_who_each_keep_to_their_own_answer_are_not_pooled_into_agreement():
+    # A answers real at 10 of 11 first showings and 10 of 11 second ones, B synthetic, each disagreeing with
+    # themselves twice: p_o = 9/11 = 99/121, p_e = (10/11)^2 + (1/11)^2 = 101/121, kappa = -2/20 = -0.1 for each,
+    # and pooled. One table of all 22 pairs (chance from the pooled margins, p_e = 1/2) would say 0.64.
+    a = [(R, R)] * 9 + [(R, S), (S, R)]
+    b = [(S, S)] * 9 + [(S, R), (R, S)]
+    quality = [3] * 11
+    table = intra_rater_agreement(make_pairs({"A": (a, quality, quality), "B": (b, quality, quality)}), resamples=50)
+    assert list(table.kappa_answer) == pytest.approx([-0.1, -0.1, -0.1], abs=1e-12)
 
 
 def test_answer_kappa_of_the_published_two_by_two_example():
@@ -130,9 +162,9 @@ def test_pooled_bootstrap_resamples_images_as_clusters():
     answer_kappas, quality_kappas = [], []
     for draw in draws:
         resample = pd.concat([pairs[pairs.image == images[i]] for i in draw])
-        answer_kappas.append(statsmodels_kappa(resample.answer_first, resample.answer_second, ANSWERS))
+        answer_kappas.append(pooled_over_raters(resample, "answer_first", "answer_second", ANSWERS))
         quality_kappas.append(
-            statsmodels_kappa(resample.quality_first, resample.quality_second, QUALITY, wt="quadratic")
+            pooled_over_raters(resample, "quality_first", "quality_second", QUALITY, quadratic=True)
         )
     for name, kappas in (("kappa_answer", answer_kappas), ("kappa_quality", quality_kappas)):
         low, high = np.nanpercentile(kappas, [2.5, 97.5])

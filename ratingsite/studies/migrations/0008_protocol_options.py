@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
             name="repeat_count",
             field=models.PositiveSmallIntegerField(
                 default=0,
-                help_text="Show this many images of the pool (not attention checks) to every rater a second time, half real and half synthetic as far as the pool allows: intra-rater agreement. 0: none.",
+                help_text="Show this many images of the pool (not attention checks) to every rater a second time, real and synthetic in the pool's proportion: intra-rater agreement. 0: none.",
             ),
         ),
         migrations.AddField(

@@ -34,6 +34,8 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="study",
             name="name",
-            field=models.CharField(help_text="The study's name among researchers; raters never see it.", max_length=200),
+            field=models.CharField(
+                help_text="The study's name among researchers; raters never see it.", max_length=200
+            ),
         ),
     ]

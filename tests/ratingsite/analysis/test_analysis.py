@@ -16,7 +16,7 @@ from evaluation.lbp import lbp_histograms
 from evaluation.mrmc import or_hillis
 from evaluation.repeatability import RELIABILITY_COLUMNS
 from ratingsite.accounts.models import RaterProfile
-from ratingsite.analysis.data import rater_label
+from ratingsite.analysis.data import REPEAT_COLUMNS, rater_label
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource
@@ -282,9 +282,10 @@ def test_the_report_downloads_with_its_plots_and_export_report_writes_the_same_f
     assert (tmp_path / "out" / "results.csv").read_bytes() == archive.read("report/results.csv")
     settings = pd.read_json(tmp_path / "out" / "settings.json", orient="records")
     assert list(settings["study"]) == ["Turing test"] and list(settings["hype_resamples"]) == [1000]
-    # A study without images shown twice has no repeat pairs: its repeats.csv has the header alone.
+    # A study without images shown twice has no repeat pairs: its repeats files have the header alone.
     assert list(pd.read_csv(io.BytesIO(archive.read("report/repeats.csv")))) == RELIABILITY_COLUMNS
-    for name in set(archive.namelist()) - {"report/repeats.csv"}:
+    assert list(pd.read_csv(io.BytesIO(archive.read("report/repeat_pairs.csv")))) == REPEAT_COLUMNS
+    for name in set(archive.namelist()) - {"report/repeats.csv", "report/repeat_pairs.csv"}:
         if name.endswith(".csv"):
             assert len(pd.read_csv(io.BytesIO(archive.read(name)))) > 0, name
         elif name.endswith(".json"):
@@ -543,11 +544,12 @@ def test_a_constructed_study_gives_the_hand_counted_pass_rates_exclusions_and_in
 ):
     """Hand computation. Answers, kappa = (p_o - p_e) / (1 - p_e) (Cohen 1960), first showing against second:
     rater 1: RR SS RS SS, p_o = 3/4, first R 1/2 S 1/2, second R 1/4 S 3/4, p_e = 1/8 + 3/8 = 1/2: kappa 1/2;
-    rater 2: RR RR SS SR, p_o = 3/4, p_e = 1/2 * 3/4 + 1/2 * 1/4 = 1/2: kappa 1/2; pooled 8 pairs, p_o = 6/8,
-    p_e = 1/2: kappa 1/2. Quality, quadratic weights ((x - y) / 4)^2 (Cohen 1968): kappa = 1 - mean (x_i - y_i)^2
-    / mean over all i, j (x_i - y_j)^2 (the 1/16 cancels). Rater 1: x 4 2 5 1, y 4 3 5 1: 1 - (1/4) / (76/16) =
-    18/19; rater 2: x 3 4 2 5, y 3 2 2 4: 1 - (5/4) / (40/16) = 1/2; pooled: sum (x_i - y_i)^2 = 6 over 8 pairs,
-    n sum x^2 - 2 sum x sum y + n sum y^2 = 800 - 1248 + 672 = 224 over 64: 1 - (6/8) / (224/64) = 11/14."""
+    rater 2: RR RR SS SR, p_o = 3/4, p_e = 1/2 * 3/4 + 1/2 * 1/4 = 1/2: kappa 1/2; pooled (de Vries et al. 2008,
+    each rater's chance agreement from their own answers), (3/4 - 1/2) / (1 - 1/2) = 1/2.
+    Quality, quadratic weights ((x - y) / 4)^2 (Cohen 1968): kappa = 1 - mean (x_i - y_i)^2 / mean over all
+    i, j (x_i - y_j)^2 (the 1/16 cancels). Rater 1: x 4 2 5 1, y 4 3 5 1: 1 - (1/4) / (76/16) = 18/19; rater 2:
+    x 3 4 2 5, y 3 2 2 4: 1 - (5/4) / (40/16) = 1/2; pooled, the raters' disagreements summed:
+    1 - (1/4 + 5/4) / (76/16 + 40/16) = 1 - (6/4) / (116/16) = 1 - 24/116 = 23/29."""
     labels = [rater_label(rater.pk) for rater in raters]
     attention = pd.read_csv(io.BytesIO(export(researcher_client, protocol_study, "attention.csv", min_attention=75)))
     assert list(attention["n_passed"]) == [4, 3, 0] and list(attention["excluded"]) == [False, False, True]
@@ -556,9 +558,12 @@ def test_a_constructed_study_gives_the_hand_counted_pass_rates_exclusions_and_in
     assert list(table["n_pairs"]) == [4, 4, 8]
     assert list(table["answer_agreement"]) == [0.75, 0.75, 0.75]
     assert list(table["kappa_answer"]) == pytest.approx([1 / 2, 1 / 2, 1 / 2])
-    assert list(table["kappa_quality"]) == pytest.approx([18 / 19, 1 / 2, 11 / 14])
+    assert list(table["kappa_quality"]) == pytest.approx([18 / 19, 1 / 2, 23 / 29])
     assert (table["kappa_quality_low"] <= table["kappa_quality"]).all()
     assert (table["kappa_quality"] <= table["kappa_quality_high"]).all()
+    pairs = pd.read_csv(io.BytesIO(export(researcher_client, protocol_study, "repeat_pairs.csv", min_attention=75)))
+    assert len(pairs) == 8 and set(pairs["rater"]) == set(labels[:2])
+    assert list(pairs[pairs["rater"] == labels[0]]["answer_second"]) == ["real", "synthetic", "synthetic", "synthetic"]
     # Only the first showing enters every other statistic.
     ratings = pd.read_csv(io.BytesIO(export(researcher_client, protocol_study, "ratings.csv", min_attention=75)))
     assert len(ratings) == 2 * (REAL_IMAGES + SYNTHETIC_SETS * IMAGES_PER_SET)

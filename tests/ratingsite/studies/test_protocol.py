@@ -3,16 +3,27 @@
 import hashlib
 import random
 import re
+from datetime import timedelta
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from scipy import stats
 
 from ratingsite.analysis.data import ratings_frame, repeat_frame
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
-from ratingsite.studies.models import Participation, PracticeAnswer, Rating, Study, StudyItem, with_repeats
+from ratingsite.studies.models import (
+    Participation,
+    PracticeAnswer,
+    Rating,
+    Showing,
+    Study,
+    StudyItem,
+    with_repeats,
+)
 from tests.factories import RaterFactory, ResearcherFactory
 from tests.images import hc18_folder, png_bytes
 from tests.ratingsite.studies.creating import create_study
@@ -74,7 +85,7 @@ def test_with_repeats_keeps_the_gap_and_puts_second_showings_late():
         for first, second in repeats.items():
             assert shown.index(second) - shown.index(first) - 1 >= 10
             assert shown.index(second) >= 12  # the second half of the pool's order
-    with pytest.raises(ValueError, match="cannot each be shown again 10 images later in an order of 12"):
+    with pytest.raises(ValueError):
         with_repeats(order[:12], {pk: 100 + pk for pk in order[:3]}, 10, random.Random(0))
 
 
@@ -108,6 +119,22 @@ def test_images_shown_twice_are_drawn_balanced_and_served_like_every_other(repea
     # Only first showings enter the study's statistics; the second showings are the repeat pairs.
     assert len(ratings_frame([study])) == 30 * 24
     assert len(repeat_frame([study])) == 30 * 4
+
+
+def test_in_a_pool_not_half_real_where_an_image_comes_tells_nothing_of_its_kind(client, image_sets, run_worker):
+    """A pool of 4 real and 12 synthetic images, 6 of these attention checks, 4 shown twice: over 600 raters'
+    orders, the kind of the image at each place is independent of the place (chi-square test of kind x place,
+    scipy's `chi2_contingency`). Drawn half real, the repeated images put real images late in the order."""
+    attention = {"sources-2-attention_check": "on", "sources-2-expected_answer": "synthetic"}
+    changes = {"sources-0-count": 4, "sources-1-count": 6, "sources-2-count": 6, "repeat_count": 4, **attention}
+    study = prepared(client, image_sets, run_worker, **changes)
+    repeats = study.items.filter(role=StudyItem.Role.REPEAT)
+    assert repeats.count() == 4 and repeats.filter(is_real=True).count() == 1  # 4 x 4/16 real
+    is_real = dict(study.items.values_list("pk", "is_real"))
+    orders = np.array([[is_real[pk] for pk in study.order_for(SimpleNamespace(pk=rater))] for rater in range(600)])
+    real_at_place = orders.sum(axis=0)
+    table = np.array([real_at_place, len(orders) - real_at_place])
+    assert stats.chi2_contingency(table).pvalue > 0.001, real_at_place
 
 
 def test_the_pages_of_a_second_showing_are_those_of_any_other_image(repeat_study, client):
@@ -162,7 +189,7 @@ def test_the_form_refuses_repeats_the_pool_cannot_give(client, image_sets):
     assert response.status_code == 200 and not Study.objects.exists()
     assert "In a pool of 12, at most 2 images can each be shown again 10 images later" in response.content.decode()
     response = create_study(client, real, synthetic_sets, repeat_count=10, repeat_gap=0, **{"sources-1-count": 0})
-    assert "The pool has 9 images that are no attention check or practice." in response.content.decode()
+    assert "10 images cannot be shown twice: the pool has 9 that are no attention check." in response.content.decode()
     assert not Study.objects.exists()
 
 
@@ -221,17 +248,27 @@ def test_the_practice_round_comes_first_tells_the_truth_and_is_kept_apart(practi
     assert response.status_code == 404
 
 
-def test_practice_images_must_be_new_to_the_rater(client, image_sets, run_worker, hc18_dir, tmp_path):
-    """A practice set holding an image of the pool (the same file imported again) fails the preparation."""
-    copy = import_image_set(hc18_folder(hc18_dir, tmp_path / "again", 2), name="HC18 again").image_set
+def test_practice_images_are_never_images_of_the_pool(client, image_sets, run_worker, hc18_dir, tmp_path):
+    """Practice may draw from the pool's own real set (its other images); a set holding only images of the pool
+    (the same files imported again) has none to give, and the preparation says so and keeps nothing."""
     real, synthetic_sets = image_sets
     client.force_login(ResearcherFactory())
-    changes = {"sources-3-image_set": copy.pk, "sources-3-count": 2, "sources-3-practice": "on"}
-    create_study(client, real, synthetic_sets, **{**changes, "sources-0-count": 12})
+    twice = create_study(client, real, synthetic_sets, **{"sources-3-image_set": real.pk, "sources-3-count": 6})
+    assert twice.status_code == 200 and not Study.objects.exists()  # one set gives the pool once
+    changes = {"sources-3-image_set": real.pk, "sources-3-count": 6, "sources-3-practice": "on"}
+    study = prepared(client, image_sets, run_worker, **changes)
+    practice = set(study.items.filter(role=StudyItem.Role.PRACTICE).values_list("image_id", flat=True))
+    pool = set(study.items.filter(role=StudyItem.Role.POOL).values_list("image_id", flat=True))
+    assert len(practice) == 6 and len(pool) == 12 and not practice & pool
+    assert practice | pool >= set(real.images.values_list("pk", flat=True))
+
+    copy = import_image_set(hc18_folder(hc18_dir, tmp_path / "again", 2), name="HC18 again").image_set
+    changes = {"sources-0-count": 12, "sources-3-image_set": copy.pk, "sources-3-count": 2, "sources-3-practice": "on"}
+    create_study(client, real, synthetic_sets, **changes)
     run_worker()
-    study = Study.objects.get()
+    study = Study.objects.latest("pk")
     assert study.job.status == Job.Status.FAILED
-    assert "2 practice images are also in the study's pool" in study.job.error
+    assert "HC18 again has 0 images at 64 x 64 that are not in the study's pool; 2 cannot be drawn" in study.job.error
     assert not study.items.exists() and not study.is_open
 
 
@@ -264,6 +301,30 @@ def test_with_a_timed_exposure_the_viewing_time_stored_is_at_most_the_exposure(c
     assert "Each image is shown for 800 ms and then hidden behind a grey square" in start
 
 
+def test_a_timed_exposure_cannot_be_seen_again_by_reloading_or_opening_the_image(client, image_sets, run_worker):
+    study = prepared(client, image_sets, run_worker, exposure_ms=800, allow_changes="on")
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    client.force_login(rater)
+    rate_url = reverse("studies:study-rate", args=[study.pk])
+    unseen = study.items.exclude(pk=Participation.objects.get(rater=rater).item_order()[0]).first()
+    assert client.get(reverse("studies:studyitem-image", args=[unseen.token])).status_code == 404  # not shown yet
+    page = client.get(rate_url).content.decode()
+    token = re.search(r"/studies/images/([\w-]+)\.png", page).group(1)
+    image_url = reverse("studies:studyitem-image", args=[token])
+    assert client.get(image_url).status_code == 200  # as the browser reads the page
+    # Once the exposure and its grace are over (the showing was 11 s ago), neither the page nor the address shows it.
+    Showing.objects.filter(rater=rater).update(shown=timezone.now() - timedelta(seconds=11))
+    again = client.get(rate_url).content.decode()
+    assert "/studies/images/" not in again and f'value="{token}"' in again
+    assert 'class="study-mask" width="256" height="256">' in again and "has had its 800 ms" in again
+    assert client.get(image_url).status_code == 404
+    client.post(rate_url, {"token": token, "answer": "real", "quality": 3, "confidence": 3, "viewing_ms": 790})
+    assert Rating.objects.get(item__token=token).viewing_ms == 790
+    revisit = client.get(rate_url, {"token": token}).content.decode()
+    assert "/studies/images/" not in revisit and "has had its 800 ms" in revisit
+
+
 def test_the_study_page_states_the_protocol(client, image_sets, run_worker, practice_set):
     changes = {
         **WHOLE_POOL,
@@ -274,7 +335,7 @@ def test_the_study_page_states_the_protocol(client, image_sets, run_worker, prac
         "sources-3-practice": "on",
     }
     study = prepared(client, image_sets, run_worker, **changes)
-    assert "24 images (12 real, 12 synthetic, 4 shown twice, 4 for practice)" in study.job.message
+    assert "24 images (12 real, 12 synthetic; 4 of them shown twice; 4 practice images besides)" in study.job.message
     page = client.get(study.get_absolute_url()).content.decode()
     assert "4 images shown twice, at least 10 others apart; 4 practice images first" in page
     assert "each image shown for 1000 ms, then masked" in page

@@ -8,8 +8,8 @@ from ratingsite.studies.models import Study
 
 class Command(BaseCommand):
     help = (
-        "Write a study's analysis: ratings.csv, attention.csv, repeats.csv, images.csv, sets.csv, results.csv/json, "
-        "settings.json, report.html and plots/ (the files the analysis page offers)."
+        "Write a study's analysis: ratings.csv, attention.csv, repeats.csv, repeat_pairs.csv, images.csv, sets.csv, "
+        "results.csv/json, settings.json, report.html and plots/ (the files the analysis page offers)."
     )
 
     def add_arguments(self, parser):
