@@ -20,6 +20,8 @@
 | ``ACCOUNT_MAX_REQUEST_BYTES`` | 1 MiB | largest request body of a logged-in rater; researchers may send ``IMPORT_MAX_ARCHIVE_BYTES`` + 1 MiB |
 | ``LOGIN_FAILURE_LIMIT`` | 5 | failed logins, per account and per address, that lock logging in (django-axes) |
 | ``LOGIN_LOCKOUT_MINUTES`` | 15 | how long a lock lasts after the last failed attempt; an admin unlocks earlier under *Access attempts* |
+| ``INVITATION_VALID_DAYS`` | 14 | how long a rater's invitation link (where they set their own password) stays valid |
+| ``EMAIL_HOST`` | empty: invitations are copied from the study page | an SMTP server: invitation links are also emailed; with ``EMAIL_PORT`` (587), ``EMAIL_HOST_USER``, ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS`` (on) and ``DEFAULT_FROM_EMAIL`` |
 | ``BEHIND_HTTPS_PROXY`` | off | ``1`` when a proxy in front ends TLS: trusts its ``X-Forwarded-Proto`` and ``X-Forwarded-For``, redirects to HTTPS, marks cookies Secure, sends HSTS |
 | ``SECURE_HSTS_SECONDS`` | 31,536,000 (a year) | HSTS max-age behind the proxy |
 | ``SECURE_HSTS_INCLUDE_SUBDOMAINS``, ``SECURE_HSTS_PRELOAD`` | on | the HSTS header's ``includeSubDomains`` and ``preload``; ``0`` turns one off |
@@ -173,6 +175,15 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # accounts, so an attacker with an account of their own could keep guessing another's password.
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "ratingsite.accounts.login_throttle.locked_out_response"
+INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", 14))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+INVITATIONS_BY_EMAIL = bool(EMAIL_HOST)
+if INVITATIONS_BY_EMAIL:
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 587))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1") != "0"
+    DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", EMAIL_HOST_USER or "webmaster@localhost")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

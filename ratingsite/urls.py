@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ratingsite.accounts.views import InvitationAccept
 from ratingsite.core.views import Home
 from ratingsite.imagesets.views import api_synthetic_set_upload
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", Home.as_view(), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/invitation/<str:token>/", InvitationAccept.as_view(), name="invitation-accept"),
     path("imagesets/", include("ratingsite.imagesets.urls")),
     path("jobs/", include("ratingsite.jobs.urls")),
     path("training/", include("ratingsite.training.urls")),

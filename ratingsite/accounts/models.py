@@ -7,15 +7,21 @@ admin site:
 * ``researchers`` import image sets, run jobs, set up studies and read the analyses;
 * admins are Django staff users; they may do everything researchers may.
 
-Everything needs a login except the login page itself. A `RaterProfile` holds a rater's profession and
-years of experience, which the analyses group by. An `ApiToken` lets scripts use the REST endpoints.
+Everything needs a login except the login page and an invitation's page. A `RaterProfile` holds a rater's
+profession and years of experience, which the analyses group by. An `ApiToken` lets scripts use the REST
+endpoints. An `Invitation` is a one-time link, valid for ``INVITATION_VALID_DAYS``, where a new rater sets their
+own password: no password is ever made for anyone or shown on a page. Only a hash of the link's token is kept.
 """
 
+import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 
 RATERS = "raters"
 RESEARCHERS = "researchers"
@@ -58,10 +64,11 @@ class RaterProfile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rater_profile")
     profession = models.CharField(max_length=16, choices=Profession)
-    years_of_experience = models.PositiveSmallIntegerField()
+    years_of_experience = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not given.")
 
     def __str__(self):
-        return f"{self.user}: {self.profession}, {self.years_of_experience} years"
+        years = "years not given" if self.years_of_experience is None else f"{self.years_of_experience} years"
+        return f"{self.user}: {self.profession}, {years}"
 
 
 def new_api_key():
@@ -77,3 +84,45 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"API token of {self.user} ({self.key[:6]}...)"
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(used__isnull=True, expires__gt=timezone.now())
+
+    def by_token(self, token):
+        """The usable invitation whose link carries ``token``, or None."""
+        return self.usable().select_related("user").filter(token_hash=token_hash(token)).first()
+
+
+class Invitation(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the link's token.")
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires = models.DateTimeField()
+    used = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    def __str__(self):
+        return f"invitation of {self.user} until {self.expires:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def issue(cls, user, created_by=None):
+        """A new link for ``user`` (the path of its page, with the token), their earlier unused links revoked."""
+        cls.objects.filter(user=user, used__isnull=True).delete()
+        token = secrets.token_urlsafe(32)
+        cls.objects.create(
+            user=user,
+            token_hash=token_hash(token),
+            created_by=created_by,
+            expires=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+        )
+        return reverse("invitation-accept", kwargs={"token": token})

@@ -10,7 +10,7 @@ from evaluation.lbp import lbp_histograms
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.metrics.jobs import load_derived
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
-from ratingsite.studies.models import Participation, Rating, StudyItem, with_attention
+from ratingsite.studies.models import Participation, Rating, StudyItem, rater_label, with_attention
 
 # Rater groups the analysis can be restricted to: label and the professions it takes (None: everyone).
 RATER_GROUPS = {
@@ -62,11 +62,6 @@ REPEAT_COLUMNS = [
     "revisions_first",
     "revisions_second",
 ]
-
-
-def rater_label(user_id):
-    """Raters appear in analyses and exports by a pseudonym, not by their account name."""
-    return f"rater-{user_id}"
 
 
 def set_labels(image_sets):

@@ -65,8 +65,11 @@ def username_field():
 
 class RaterInviteForm(forms.Form):
     username = username_field()
+    email = forms.EmailField(required=False, help_text="Where the invitation link is emailed, if the site sends email.")
     profession = forms.ChoiceField(choices=RaterProfile.Profession.choices)
-    years_of_experience = forms.IntegerField(min_value=0, max_value=80)
+    years_of_experience = forms.IntegerField(
+        min_value=0, max_value=80, required=False, help_text="Years of clinical experience; empty if none or unknown."
+    )
 
 
 # The longest viewing time taken as measured (a day): the browser reports it, so it may be anything.

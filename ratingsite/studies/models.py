@@ -69,6 +69,12 @@ def new_token():
     return secrets.token_urlsafe(16)
 
 
+def rater_label(user_id):
+    """Raters appear in analyses and exports by a pseudonym, not by their account name; only a study's page shows
+    its researchers which name each pseudonym stands for."""
+    return f"rater-{user_id}"
+
+
 def new_seed():
     """A fresh study's seed: drawn at random, since a seed anyone can guess (0) lets them redo every shuffle."""
     return secrets.randbelow(2**31)

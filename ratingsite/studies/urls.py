@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.StudyDetail.as_view(), name="study-detail"),
     path("<int:pk>/collaborators/", CollaboratorsUpdate.as_view(model=Study), name="study-collaborators"),
     path("<int:pk>/invite/", views.RaterInvite.as_view(), name="rater-invite"),
+    path("<int:pk>/raters/<int:rater_pk>/link/", views.RaterLinkReissue.as_view(), name="rater-link-reissue"),
     path("<int:pk>/files/", views.StudyFilesRewrite.as_view(), name="study-files-rewrite"),
     path("<int:pk>/start/", views.StudyStart.as_view(), name="study-start"),
     path("<int:pk>/practice/", views.StudyPractice.as_view(), name="study-practice"),

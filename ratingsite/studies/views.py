@@ -1,10 +1,10 @@
-import secrets
 from datetime import timedelta
 
 import pandas as pd
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -15,7 +15,7 @@ from django.views.generic import CreateView, DetailView, ListView, View
 
 from evaluation.attention import pass_rates
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
-from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
+from ratingsite.accounts.models import RATERS, Invitation, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
@@ -32,6 +32,7 @@ from ratingsite.studies.models import (
     Showing,
     Study,
     StudyItem,
+    rater_label,
     with_attention,
 )
 
@@ -121,6 +122,7 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
             participations=[
                 {
                     "participation": p,
+                    "pseudonym": rater_label(p.rater_id),
                     "rated": Rating.objects.filter(item__study=study, rater=p.rater).count(),
                     "attention": attention.get(p.rater_id),
                 }
@@ -136,7 +138,8 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
 
 
 class RaterInvite(MayChangeMixin, View):
-    """Create a rater account (or reuse one) with its profile, and add it to the study."""
+    """Create a rater account (or reuse one) with its profile, add it to the study, and give the researcher the
+    rater's invitation link (emailed too where the site can send email)."""
 
     model = Study
 
@@ -146,7 +149,7 @@ class RaterInvite(MayChangeMixin, View):
         if not form.is_valid():
             messages.error(request, errors_as_message(form))
             return redirect(study)
-        username = form.cleaned_data["username"]
+        username, email = form.cleaned_data["username"], form.cleaned_data["email"]
         profession, years = form.cleaned_data["profession"], form.cleaned_data["years_of_experience"]
         user_model = get_user_model()
         existing = user_model.objects.filter(username=username).first()
@@ -157,28 +160,67 @@ class RaterInvite(MayChangeMixin, View):
             user, created = user_model.objects.get_or_create(username=username)
             participation = Participation.objects.filter(study=study, rater=user).first()
             if participation is not None:
+                years_text = participation.years_of_experience
                 messages.info(
                     request,
                     f"{username} is already a rater of this study, as {participation.profession or 'unknown'} "
-                    f"with {participation.years_of_experience} years; that stays as it was.",
+                    f"with {'unknown' if years_text is None else years_text} years; that stays as it was.",
                 )
                 return redirect(study)
-            password = None
             if created:
-                password = secrets.token_urlsafe(9)
-                validate_password(password, user)
-                user.set_password(password)
-                user.save()
+                user.set_unusable_password()
+            if email:
+                user.email = email
+            user.save()
             add_to_role(user, RATERS)
             RaterProfile.objects.update_or_create(
                 user=user, defaults={"profession": profession, "years_of_experience": years}
             )
             Participation.objects.create(study=study, rater=user, profession=profession, years_of_experience=years)
-        if password:
-            messages.success(request, f"Invited {username}. Their password, shown only this once: {password}")
-        else:
+        if user.has_usable_password():
             messages.success(request, f"Added the existing account {username} to this study.")
+        else:
+            messages.success(request, f"Invited {username}. {send_invitation(request, user, study)}")
         return redirect(study)
+
+
+class RaterLinkReissue(MayChangeMixin, View):
+    """A new invitation link for a rater of the study who lost theirs before setting a password (the old link stops
+    working). A rater who has set one is not given another: the link would let whoever holds it into their account
+    and its ratings; an admin resets a forgotten password."""
+
+    model = Study
+
+    def post(self, request, pk, rater_pk):
+        study = get_object_or_404(Study, pk=pk)
+        participation = get_object_or_404(Participation.objects.select_related("rater"), study=study, rater=rater_pk)
+        if participation.rater.has_usable_password():
+            messages.error(
+                request,
+                f"{participation.rater.username} has set their password already; an admin can reset a forgotten one.",
+            )
+            return redirect(study)
+        messages.success(
+            request,
+            f"A new link for {participation.rater.username}. {send_invitation(request, participation.rater, study)}",
+        )
+        return redirect(study)
+
+
+def send_invitation(request, user, study):
+    """Issue ``user`` a new invitation link, email it where the site can and the user has an address, and say so."""
+    link = request.build_absolute_uri(Invitation.issue(user, created_by=request.user))
+    days = settings.INVITATION_VALID_DAYS
+    if settings.INVITATIONS_BY_EMAIL and user.email:
+        send_mail(
+            f"Invitation: {study.rater_title}",
+            f"You are invited to take part in {study.rater_title}.\n\nSet your password and start here (the link "
+            f"works once, for {days} days):\n{link}\n\nYour username is {user.username}.",
+            None,
+            [user.email],
+        )
+        return f"Emailed their link to {user.email}; it is also here to copy (it works once, for {days} days): {link}"
+    return f"Send them this link to set their password and start (it works once, for {days} days): {link}"
 
 
 class StudyFilesRewrite(MayChangeMixin, View):

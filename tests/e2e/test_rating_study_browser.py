@@ -7,6 +7,7 @@ import pytest
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
 from tests.e2e.browsing import SCREENSHOTS, csp_violations, log_in
 from tests.factories import PASSWORD, ResearcherFactory
+from tests.invitations import RATER_PASSWORD, invitation_link
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -53,11 +54,17 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
     page.fill("#id_years_of_experience", "9")
     with page.expect_navigation():
         page.click("button:has-text('Invite')")
-    password = re.search(r"shown only this once: ([\w-]+)", page.content()).group(1)
+    link = invitation_link(page.content())
+    assert "Invited dr_rater. Send them this link to set their password" in page.locator(".message").inner_text()
     with page.expect_navigation():
         page.click("text=Log out")
 
-    log_in(page, live_server.url, "dr_rater", password)
+    page.goto(link)
+    assert "Welcome, dr_rater" in page.content()
+    page.fill("#id_new_password1", RATER_PASSWORD)
+    page.fill("#id_new_password2", RATER_PASSWORD)
+    with page.expect_navigation():
+        page.click("text=Set my password and start")
     with page.expect_navigation():
         page.click("text=Head images")
     assert "decide whether it is a real ultrasound image" in page.content() and "Quality scale" in page.content()

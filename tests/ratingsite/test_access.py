@@ -82,6 +82,12 @@ TABLE = {
     "studies:study-detail": (lambda w: {"pk": w["study_a"].pk}, RESEARCH_PAGE),
     "studies:study-collaborators": (lambda w: {"pk": w["study_a"].pk}, SHARE_PAGE),
     "studies:rater-invite": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
+    "studies:rater-link-reissue": (
+        lambda w: {"pk": w["study_a"].pk, "rater_pk": w["users"]["rater_a"].pk},
+        CHANGE_POST,
+    ),
+    # The link's token is the permission: a wrong one is no page, for anyone.
+    "invitation-accept": (lambda w: {"token": "not-a-token"}, row(410, 410, 410, 410, 410, 410)),
     "studies:study-files-rewrite": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
     "studies:study-start": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 200, 404, 404, 404, 404)),
     "studies:study-rate": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 200, 404, 404, 404, 404)),

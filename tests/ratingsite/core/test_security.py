@@ -26,6 +26,7 @@ from ratingsite.studies.models import Study
 from tests.conftest import REPO_ROOT
 from tests.factories import RaterFactory, ResearcherFactory
 from tests.images import hc18_folder
+from tests.invitations import invitation_link
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +230,7 @@ def test_media_files_and_folders_are_the_owners_only(media_root, hc18_dir, tmp_p
     assert {mode(path) for path in paths if path.is_file()} == {0o600}
 
 
-def test_an_invited_raters_password_is_in_no_cookie(client):
+def test_an_invited_raters_link_is_in_no_cookie(client):
     client.force_login(ResearcherFactory(is_staff=True))  # staff may invite to any study, whoever owns it
     study = Study.objects.create(name="cookies", instructions="")
     invited = client.post(
@@ -237,7 +238,7 @@ def test_an_invited_raters_password_is_in_no_cookie(client):
         {"username": "dr_cookie", "profession": "clinician", "years_of_experience": 3},
     )
     shown = client.get(invited.url)
-    password = re.search(r"shown only this once: ([\w-]+)", shown.content.decode()).group(1)
+    token = invitation_link(shown.content.decode()).rstrip("/").rsplit("/", 1)[1]
     for response in (invited, shown):
         assert "messages" not in response.cookies
-        assert all(password not in morsel.value for morsel in response.cookies.values())
+        assert all(token not in morsel.value for morsel in response.cookies.values())

@@ -30,6 +30,7 @@ from ratingsite.studies.models import (
 from synthesis.preprocessing import encode_png
 from tests.factories import RaterFactory, ResearcherFactory, UserFactory
 from tests.images import png_chunk_types
+from tests.invitations import accept, invitation_link
 from tests.ratingsite.studies.creating import create_study
 
 pytestmark = pytest.mark.django_db
@@ -54,8 +55,7 @@ def invite(client, study, username="clinician1"):
         {"username": username, "profession": "clinician", "years_of_experience": 12},
         follow=True,
     )
-    password = re.search(r"shown only this once: ([\w-]+)", response.content.decode()).group(1)
-    return password
+    return accept(client, invitation_link(response.content.decode()))
 
 
 def test_pool_is_drawn_with_the_seed_and_files_are_made_for_the_study(study, image_sets):
@@ -352,7 +352,8 @@ def test_a_second_invitation_with_another_profession_leaves_the_first_studys_rat
     assert len(ratings_frame(first_study, "clinicians")) == 12 and ratings_frame(first_study, "engineers").empty
     assert Participation.objects.get(study=second).profession == "engineer"
     assert reader.rater_profile.profession == "engineer"  # the profile: the default for the next invitation
-    assert "<td>reader</td><td>clinician</td><td>12</td>" in client.get(study.get_absolute_url()).content.decode()
+    page = client.get(study.get_absolute_url()).content.decode()
+    assert f"<td>reader</td><td>rater-{reader.pk}</td><td>clinician</td><td>12</td>" in page
 
 
 def test_staff_and_researchers_cannot_be_invited_as_raters(study, client):
