@@ -2,8 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from ratingsite.accounts.models import RaterProfile
-from ratingsite.imagesets.models import ImageSet
-from ratingsite.studies.models import Rating, Study, StudySource, repeats_problem
+from ratingsite.imagesets.models import DerivedImage, ImageSet
+from ratingsite.studies.models import Rating, Study, StudySource, count_problem, repeats_problem
 
 
 class StudyForm(forms.ModelForm):
@@ -27,10 +27,19 @@ class StudyForm(forms.ModelForm):
         )
 
     def check_against_pool(self, sources):
-        """Add an error for repeated images the pool of the valid ``sources`` formset cannot give (the rule of
-        `jobs.draw_repeats`, told on the form rather than by a failed job)."""
-        rows = [form.cleaned_data for form in sources.forms if form.cleaned_data.get("image_set")]
-        pool = [row for row in rows if not row.get("practice")]
+        """Add errors for counts the sets of the valid ``sources`` formset cannot give at the study's resolution
+        and for repeated images its pool cannot give: the rules of `jobs.draw_pool` and `jobs.draw_repeats`, told
+        on the form, before anything is queued, rather than by a failed job."""
+        resolution = self.cleaned_data["resolution"]
+        for form in sources.forms:
+            row = form.cleaned_data
+            if row.get("image_set") and row.get("count") is not None and not row.get("DELETE"):
+                available = DerivedImage.objects.filter(image__image_set=row["image_set"], size=resolution).count()
+                problem = count_problem(row["image_set"], available, row["count"], resolution)
+                if problem:
+                    form.add_error("count", problem)
+        rows = [form.cleaned_data for form in sources.forms if form.is_valid() and form.cleaned_data.get("image_set")]
+        pool = [row for row in rows if not row.get("practice") and not row.get("DELETE")]
         problem = repeats_problem(
             self.cleaned_data["repeat_count"],
             ordinary=sum(row["count"] for row in pool if not row.get("attention_check")),
@@ -52,9 +61,14 @@ class StudySourceForm(forms.ModelForm):
         self.fields["image_set"].queryset = ImageSet.visible_to(user).order_by("kind", "name")
 
 
-StudySourceFormSet = forms.inlineformset_factory(
-    Study, StudySource, form=StudySourceForm, extra=8, min_num=1, validate_min=True, can_delete=False
-)
+class StudySourceFormSet(forms.BaseInlineFormSet):
+    """The pool's rows (the study views make the class with as many empty rows as the researcher needs): at
+    least one filled; a row emptied of its set is dropped."""
+
+    def clean(self):
+        super().clean()
+        if not any(form.cleaned_data.get("image_set") and not form.cleaned_data.get("DELETE") for form in self.forms):
+            raise forms.ValidationError("Add at least one image set with a count.")
 
 
 def username_field():

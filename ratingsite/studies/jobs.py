@@ -10,7 +10,7 @@ from ratingsite.core.storage import atomic_with_files
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
-from ratingsite.studies.models import Study, StudyItem, repeats_problem
+from ratingsite.studies.models import Study, StudyItem, count_problem, repeats_problem
 from synthesis.preprocessing import encode_png
 
 STUDY_JOB_KIND = "prepare study"
@@ -30,12 +30,9 @@ def draw_pool(study):
             .order_by("image_id")
             if not source.practice or image.image.sha256 not in pool
         ]
-        if source.count > len(derived):
-            unused = " that are not in the study's pool" if source.practice else ""
-            raise ValueError(
-                f"{source.image_set.name} has {len(derived)} images at {study.resolution} x {study.resolution}"
-                f"{unused}; {source.count} cannot be drawn from it."
-            )
+        problem = count_problem(source.image_set, len(derived), source.count, study.resolution, source.practice)
+        if problem:
+            raise ValueError(problem)
         seed = f"{study.seed}:{source.image_set_id}" + (":practice" if source.practice else "")
         chosen = random.Random(seed).sample(derived, source.count)
         drawn.extend((item, source) for item in chosen)
@@ -118,6 +115,7 @@ def write_display_files(study, items, save):
 def prepare_study(progress, *, study_pk):
     study = Study.objects.get(pk=study_pk)
     drawn = draw_pool(study)
+    old_files = list(study.items.values_list("file", flat=True))
     with atomic_with_files() as save:
         study.items.all().delete()
         items = [
@@ -144,6 +142,9 @@ def prepare_study(progress, *, study_pk):
         for index, item in enumerate(write_display_files(study, everything, save), start=1):
             StudyItem.objects.filter(pk=item.pk).update(file=item.file.name)
             progress(index, len(everything), f"Prepared {index} of {len(everything)} images.")
+    # A study drawn again after an edit: its earlier files are no one's now.
+    for name in old_files:
+        default_storage.delete(name)
     pool = [item for item in items if item.role == StudyItem.Role.POOL]
     real = sum(item.is_real for item in pool)
     extras = "".join(

@@ -21,6 +21,8 @@
   to the display size by one method and written by the one PNG encoder without compression, so real and
   synthetic files differ only in their pixels and all have the same number of bytes; a study opens to
   raters only when they do (`Study.file_bytes`).
+* A researcher may edit a study until its first rating (its pool is drawn again), close and reopen it, and
+  delete it while it has no ratings; with ratings it is archived instead (closed for good, kept for analysis).
 * A `Participation` makes a user a rater of a study (consent time included), with the rater's profession
   and years of experience as they were at invitation: analyses and exports read these, so a later
   invitation with other answers changes nothing already rated. Each rater sees the items in a uniform
@@ -129,6 +131,10 @@ class Study(Owned):
         help_text="The size every one of the study's files has; empty while they are not all one size, and then "
         "raters cannot open the study.",
     )
+    closed = models.DateTimeField(null=True, blank=True, help_text="Closed to raters by a researcher, until reopened.")
+    archived = models.DateTimeField(
+        null=True, blank=True, help_text="Put away with its ratings: closed for good and left out of the list."
+    )
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     raters = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Participation", related_name="studies")
 
@@ -143,8 +149,14 @@ class Study(Owned):
 
     @property
     def is_open(self):
-        """Raters may rate: the files are made, and all of one size (so `Content-Length` tells nothing)."""
-        return self.file_bytes is not None
+        """Raters may rate: the files are made, and all of one size (so `Content-Length` tells nothing), and no
+        researcher has closed or archived the study."""
+        return self.file_bytes is not None and self.closed is None and self.archived is None
+
+    @property
+    def is_editable(self):
+        """Its settings and pool may still change: nobody has rated an image of it yet."""
+        return self.archived is None and not Rating.objects.filter(item__study=self).exists()
 
     def item_counts(self):
         """``{role: items}`` of every `StudyItem.Role` (0 where there are none): the pool, its second showings and
@@ -171,6 +183,18 @@ class Study(Owned):
         items = list(self.items.filter(role=StudyItem.Role.PRACTICE).order_by("pk").values_list("pk", flat=True))
         random.Random(f"{self.seed}:{rater.pk}:practice").shuffle(items)
         return items
+
+
+def count_problem(image_set, available, count, resolution, outside_pool=False):
+    """Why ``count`` images cannot be drawn from ``image_set``, which has ``available`` (that are not in the pool,
+    for practice) at ``resolution``; None when they can."""
+    if count <= available:
+        return None
+    where = " that are not in the study's pool" if outside_pool else ""
+    return (
+        f"{image_set.name} has {available} images at {resolution} x {resolution}{where}; {count} cannot be drawn "
+        "from it."
+    )
 
 
 def repeats_problem(repeats, *, ordinary, pool, gap):

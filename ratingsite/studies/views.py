@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 import pandas as pd
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q
@@ -11,18 +13,20 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import CreateView, DetailView, ListView, View
+from django.views.generic import CreateView, DetailView, ListView, UpdateView, View
 
 from evaluation.attention import pass_rates
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.accounts.models import RATERS, Invitation, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
+from ratingsite.imagesets.models import ImageSet
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
 from ratingsite.studies.forms import (
     RaterInviteForm,
     RatingForm,
     StudyForm,
+    StudySourceForm,
     StudySourceFormSet,
 )
 from ratingsite.studies.models import (
@@ -32,9 +36,11 @@ from ratingsite.studies.models import (
     Showing,
     Study,
     StudyItem,
+    StudySource,
     rater_label,
     with_attention,
 )
+from ratingsite.training.models import ExperimentGrid
 
 LEAKAGE_WARNING_DISTANCE = 0.15
 
@@ -44,33 +50,57 @@ class StudyList(VisibleObjectsMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .annotate(
-                pool_items=Count("items", filter=Q(items__role=StudyItem.Role.POOL), distinct=True),
-                rater_count=Count("participations", distinct=True),
-            )
-        )
+        studies = super().get_queryset()
+        if not self.request.GET.get("archived"):
+            studies = studies.filter(archived__isnull=True)
+        return studies.annotate(
+            pool_items=Count("items", filter=Q(items__role=StudyItem.Role.POOL), distinct=True),
+            rater_count=Count("participations", distinct=True),
+        ).order_by("-created")
 
 
-class StudyCreate(ResearcherRequiredMixin, CreateView):
+# The pool's rows beyond those filled: enough for every set a researcher may choose, and a few at least.
+MIN_EMPTY_SOURCE_ROWS = 8
+# What "add all sets of this grid" fills in: the reference study's 8 real images and 3 of each grid set.
+GRID_REAL_IMAGES, GRID_SET_IMAGES = 8, 3
+
+
+class StudyFormMixin:
+    """The study form with its pool (one row per image set the researcher may choose, and a few more), saved and
+    then drawn by a preparation job."""
+
     model = Study
     form_class = StudyForm
-
-    def get_initial(self):
-        return {
-            "instructions": "Look at each image and decide whether it is a real ultrasound image or a synthetic "
-            "one made by a computer model, then rate its quality from 1 (very poor) to 5 (excellent)."
-        }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("sources", self.sources_formset())
+        context["grids"] = ExperimentGrid.visible_to(self.request.user).order_by("-created")
         return context
 
     def sources_formset(self):
-        return StudySourceFormSet(self.request.POST or None, form_kwargs={"user": self.request.user})
+        initial = self.initial_sources()
+        extra = max(MIN_EMPTY_SOURCE_ROWS, ImageSet.visible_to(self.request.user).count() + 1, len(initial))
+        formset = forms.inlineformset_factory(
+            Study, StudySource, form=StudySourceForm, formset=StudySourceFormSet, extra=extra, min_num=0
+        )
+        return formset(
+            self.request.POST or None,
+            instance=getattr(self, "object", None) or Study(),
+            initial=initial,
+            form_kwargs={"user": self.request.user},
+        )
+
+    def initial_sources(self):
+        """Rows filled from the grid of ``?grid=``: its real set and every set generated from its runs."""
+        grid = ExperimentGrid.visible_to(self.request.user).filter(pk=self.request.GET.get("grid") or None).first()
+        if grid is None or self.request.method != "GET":
+            return []
+        generated = ImageSet.objects.filter(generated_from__snapshot__run__grid=grid).order_by("pk")
+        return [{"image_set": grid.dataset_id, "count": GRID_REAL_IMAGES}] + [
+            {"image_set": image_set.pk, "count": min(GRID_SET_IMAGES, image_set.images.count())}
+            for image_set in generated
+        ]
 
     def form_valid(self, form):
         sources = self.sources_formset()
@@ -79,11 +109,74 @@ class StudyCreate(ResearcherRequiredMixin, CreateView):
         if not (sources.is_valid() and form.is_valid()):
             return self.render_to_response(self.get_context_data(form=form, sources=sources))
         with transaction.atomic():
-            form.instance.created_by = self.request.user
+            if form.instance.created_by_id is None:
+                form.instance.created_by = self.request.user
+            # Until the pool is drawn again, nobody rates what the form no longer says.
+            form.instance.file_bytes = None
             study = form.save()
             sources.instance = study
             sources.save()
+            Participation.objects.filter(study=study).update(order=[], practised=None)
         jobs.enqueue_preparation(study, created_by=self.request.user)
+        return redirect(study)
+
+
+class StudyCreate(ResearcherRequiredMixin, StudyFormMixin, CreateView):
+    def get_initial(self):
+        return {
+            "instructions": "Look at each image and decide whether it is a real ultrasound image or a synthetic "
+            "one made by a computer model, then rate its quality from 1 (very poor) to 5 (excellent)."
+        }
+
+
+class StudyUpdate(MayChangeMixin, StudyFormMixin, UpdateView):
+    """The study's settings and pool, until its first rating; saving draws the pool again."""
+
+    def get(self, request, *args, **kwargs):
+        return self.refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self.refusal() or super().post(request, *args, **kwargs)
+
+    def refusal(self):
+        study = self.get_object()
+        if not study.is_editable:
+            messages.error(self.request, "The study has ratings (or is archived): its settings and pool stay as rated.")
+            return redirect(study)
+        if study.job is not None and study.job.is_active:
+            messages.error(self.request, "The study's files are being made; wait for that job to end.")
+            return redirect(study)
+        return None
+
+
+class StudyStateChange(MayChangeMixin, View):
+    """POST: close, reopen or archive the study, or delete it while nobody has rated it."""
+
+    model = Study
+    action = None
+
+    def post(self, request, pk):
+        study = get_object_or_404(Study, pk=pk)
+        now = timezone.now()
+        if self.action == "close":
+            Study.objects.filter(pk=pk).update(closed=now)
+            messages.success(request, "Closed: raters see that the study is not open until you reopen it.")
+        elif self.action == "reopen" and study.archived is None:
+            Study.objects.filter(pk=pk).update(closed=None)
+            messages.success(request, "Reopened to its raters.")
+        elif self.action == "archive":
+            Study.objects.filter(pk=pk).update(archived=now, closed=study.closed or now)
+            messages.success(request, "Archived: closed for good and out of the list; its ratings stay for analysis.")
+        elif self.action == "delete":
+            if Rating.objects.filter(item__study=study).exists():
+                messages.error(request, "The study has ratings, so it is not deleted: archive it instead.")
+                return redirect(study)
+            files = list(study.items.values_list("file", flat=True))
+            study.delete()
+            for name in files:
+                default_storage.delete(name)
+            messages.success(request, f"Deleted the study {study.name}.")
+            return redirect("studies:study-list")
         return redirect(study)
 
 

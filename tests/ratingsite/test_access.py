@@ -82,6 +82,11 @@ TABLE = {
     "studies:study-detail": (lambda w: {"pk": w["study_a"].pk}, RESEARCH_PAGE),
     "studies:study-collaborators": (lambda w: {"pk": w["study_a"].pk}, SHARE_PAGE),
     "studies:rater-invite": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
+    "studies:study-update": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 403, 403, 200, 403, 200)),
+    "studies:study-close": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
+    "studies:study-reopen": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
+    "studies:study-archive": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
+    "studies:study-delete": (lambda w: {"pk": w["study_a"].pk}, CHANGE_POST),
     "studies:rater-link-reissue": (
         lambda w: {"pk": w["study_a"].pk, "rater_pk": w["users"]["rater_a"].pk},
         CHANGE_POST,

@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 
 from ratingsite.imagesets.importing import import_image_set
+from ratingsite.jobs.models import Job
+from ratingsite.studies.models import Study
+from tests.factories import ResearcherFactory
 from tests.images import hc18_folder, png_bytes
+from tests.ratingsite.studies.creating import create_study
 
 
 @pytest.fixture
@@ -19,3 +23,16 @@ def image_sets(hc18_dir, tmp_path):
             (folder / f"{number:04d}.png").write_bytes(png_bytes(pixels))
         synthetic_sets.append(import_image_set(folder, name=f"model {index}", kind="synthetic").image_set)
     return real, synthetic_sets
+
+
+@pytest.fixture
+def study(client, image_sets, run_worker):
+    real, synthetic_sets = image_sets
+    client.force_login(ResearcherFactory())
+    response = create_study(client, real, synthetic_sets)
+    study = Study.objects.get()
+    assert response.url == study.get_absolute_url()
+    run_worker()
+    study.refresh_from_db()
+    assert study.job.status == Job.Status.FINISHED, study.job.error
+    return study

@@ -36,19 +36,6 @@ from tests.ratingsite.studies.creating import create_study
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def study(client, image_sets, run_worker):
-    real, synthetic_sets = image_sets
-    client.force_login(ResearcherFactory())
-    response = create_study(client, real, synthetic_sets)
-    study = Study.objects.get()
-    assert response.url == study.get_absolute_url()
-    run_worker()
-    study.refresh_from_db()
-    assert study.job.status == Job.Status.FINISHED, study.job.error
-    return study
-
-
 def invite(client, study, username="clinician1"):
     response = client.post(
         reverse("studies:rater-invite", args=[study.pk]),
@@ -371,16 +358,13 @@ def test_invitation_usernames_go_through_the_user_models_validators(study, clien
     assert not Participation.objects.exists() and not get_user_model().objects.filter(username="drop table;").exists()
 
 
-def test_a_pool_larger_than_a_set_fails_clearly(client, image_sets, run_worker):
+def test_the_form_refuses_a_pool_larger_than_a_set_before_anything_is_queued(client, image_sets, rq_queues):
     real, synthetic_sets = image_sets
     client.force_login(ResearcherFactory())
-    create_study(client, real, synthetic_sets, **{"sources-1-count": 7})
-    run_worker()
-    job = Study.objects.get().job
-    job.refresh_from_db()
-    assert job.status == Job.Status.FAILED
-    assert job.error == "model 0 has 6 images at 64 x 64; 7 cannot be drawn from it."
-    assert not StudyItem.objects.exists()
+    response = create_study(client, real, synthetic_sets, **{"sources-1-count": 7})
+    assert response.status_code == 200
+    assert "model 0 has 6 images at 64 x 64; 7 cannot be drawn from it." in response.content.decode()
+    assert not Study.objects.exists() and not Job.objects.exists()
 
 
 def test_where_the_study_allows_it_a_rater_goes_back_and_changes_an_answer(study, client):
