@@ -657,6 +657,17 @@ def test_the_summary_comes_first_with_the_headline_numbers_and_the_long_tables_f
     assert folded["summary"] == []
 
 
+def test_a_reader_averaged_auc_without_an_interval_is_summarised_without_one(study, researcher_client):
+    for rating in Rating.objects.select_related("item"):
+        rating.answer = "real" if rating.item.is_real else "synthetic"
+        rating.confidence = 5
+        rating.save()
+    page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk])).content.decode()
+    auc = re.search(r'<dd id="headline-auc">(.*?)</dd>', page).group(1)
+    assert auc.startswith("1.000 (OR-Hillis; 0.5: readers cannot tell); 3 readers x 38 images.")
+    assert "no variance left to make an interval from" in auc and "—" not in auc
+
+
 def test_metrics_whose_test_could_not_run_are_one_sentence_not_a_row_each(sets, raters, owner, researcher_client):
     real, synthetic_sets = sets
     study = make_study("One set", real, synthetic_sets[:1], owner)
