@@ -280,6 +280,8 @@ class StudyReport:
         raise ReportError(f"no plot called {name!r}")
 
     def require_set_metric(self, metric):
+        if not metric:
+            raise ReportError("no metric chosen; choose one of the set-level metrics on the analysis page")
         if metric not in self.analysis.set_metrics:
             raise ReportError(f"no set-level metric {metric!r} in this analysis")
 

@@ -733,3 +733,5 @@ def test_a_metrics_scatter_opens_on_a_page_with_its_numbers_points_and_downloads
     assert unknown.status_code == 404 and 'class="site-header"' in unknown.content.decode()
     assert "No scatter: no set-level metric &#x27;fid_typo&#x27; in this analysis" in unknown.content.decode()
     assert researcher_client.get(reverse("analysis:scatter-data", args=[study.pk]), {"metric": "x"}).status_code == 404
+    unchosen = researcher_client.get(url)
+    assert unchosen.status_code == 404 and "No scatter: no metric chosen;" in unchosen.content.decode()
