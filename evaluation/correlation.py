@@ -222,6 +222,9 @@ IMAGE_COLUMNS = [
     "logistic_p_holm",
     "note",
 ]
+# The p-values of each table's tests: a row with none of them is no test (`untested`).
+SET_LEVEL_TESTS = ("spearman_p", "p")
+IMAGE_LEVEL_TESTS = ("mixed_p", "logistic_p")
 MIN_POINTS_FOR_ESTIMATE = 3
 MIN_POINTS_FOR_INTERVAL = 4
 MIN_RATINGS = 4
@@ -435,6 +438,13 @@ def set_level_table(sets, metrics, outcome="mean_quality", log_fit=True):
     strength = table["spearman_rho"].abs()
     order = strength.sort_values(ascending=False, na_position="last", kind="stable").index
     return table.loc[order, SET_COLUMNS].reset_index(drop=True)
+
+
+def untested(table, tests):
+    """Which rows of a `set_level_table` (``tests`` `SET_LEVEL_TESTS`) or `image_level_table`
+    (`IMAGE_LEVEL_TESTS`) are no test: none of their tests has a p-value (too few sets or ratings, a constant
+    metric, every model failed), so Holm's correction does not count them and their reason is all they say."""
+    return ~np.isfinite(table[list(tests)].to_numpy(dtype=float)).any(axis=1)
 
 
 def fit_band(x, y, points=100, confidence=0.95, log=False):

@@ -130,8 +130,12 @@ def quality_heat_map(table, title="Mean quality score per training setting"):
     axes.set_yticks(range(values.shape[0]), labels)
     axes.set_xlabel(str(table.columns.name or ""))
     axes.set_ylabel(", ".join(str(name) for name in table.index.names if name))
-    axes.set_title(title, fontsize="medium")
     figure.colorbar(image, ax=axes, label="mean quality (1-5)")
+    # A grid of one or two epochs makes a figure narrower than its title: widen it to the title (and a
+    # margin of 0.15 in each side), centred on the figure so that the colour bar and row labels take no room.
+    heading = figure.suptitle(title, fontsize="medium")
+    figure.draw_without_rendering()
+    figure.set_figwidth(max(figure.get_figwidth(), heading.get_window_extent().width / figure.dpi + 0.3))
     return figure
 
 

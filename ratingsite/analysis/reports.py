@@ -33,6 +33,11 @@ SCATTER_PLOTS = 6
 TABLE_ROWS = 30
 STANDARD_PLOTS = ("accuracy", "confusion", "roc", "auc-by-set", "auc-by-setting", "quality-histograms", "quality-grid")
 AUC_FOREST_TABLES = {"auc-by-set": "mrmc_by_set", "auc-by-setting": "mrmc_by_setting"}
+# Each metric-regression table: the p-values that make a row a test, and the column saying why a row is none.
+REGRESSION_TABLES = {
+    "set_level": (correlation.SET_LEVEL_TESTS, "conclusion"),
+    "image_level": (correlation.IMAGE_LEVEL_TESTS, "note"),
+}
 # The effect the planning table is drawn for unless the researcher types another: AUC 0.6 against 0.5.
 PLANNING_EFFECT = 0.1
 EXPORTS = {
@@ -190,6 +195,39 @@ class StudyReport:
             table = table.merge(self.image_metrics, on="image", how="left")
         return table
 
+    def regression(self, name):
+        """A metric-regression table (a key of `REGRESSION_TABLES`) as the page shows it: the first
+        ``TABLE_ROWS`` tested rows in ranking order, and the untested ones as ``(reason, count)`` only (one
+        study of one set leaves every metric untested, and hundreds of rows saying so tell nothing)."""
+        table = self.analysis.tables.get(name)
+        if table is None:
+            return None
+        tests, reason = REGRESSION_TABLES[name]
+        untested = correlation.untested(table, tests)
+        reasons = table.loc[untested, reason].replace("", "no p-value").value_counts(sort=True)
+        return {
+            "rows": records(table[~untested].head(TABLE_ROWS)),
+            "n_metrics": len(table),
+            "n_tested": int((~untested).sum()),
+            "n_untested": int(untested.sum()),
+            "untested_reasons": list(reasons.items()),
+        }
+
+    def best_metrics(self, set_level, image_level):
+        """The headline's metrics: at each level the first in the ranking that has an estimate, and how many
+        set-level metrics agree exactly as well (with a few sets, many reach a perfect rank order)."""
+        best_set = (
+            next((row for row in set_level["rows"] if row["spearman_rho"] is not None), None) if set_level else None
+        )
+        ties = 0
+        if best_set is not None:
+            strength = self.analysis.tables["set_level"]["spearman_rho"].abs()
+            ties = int((strength == abs(best_set["spearman_rho"])).sum()) - 1
+        best_image = None
+        if image_level:
+            best_image = next((row for row in image_level["rows"] if row["mixed_slope"] is not None), None)
+        return {"best_set_metric": best_set, "best_set_ties": ties, "best_image_metric": best_image}
+
     def scatter_metrics(self):
         """The set-level metrics agreeing best with the mean quality, in ranking order."""
         ranking = self.analysis.tables.get("set_level")
@@ -230,9 +268,7 @@ class StudyReport:
                 raise ReportError("the rated sets have no training-subset size and epoch to lay out as a grid")
             return plots.quality_heat_map(grid)
         if name == "scatter":
-            if metric not in self.analysis.set_metrics:
-                raise ReportError(f"no set-level metric {metric!r} in this analysis")
-            sets = tables["sets"]
+            sets = self.scatter_data(metric)
             finite = sets[np.isfinite(sets[metric]) & np.isfinite(sets["mean_quality"])]
             band = log_band = None
             try:
@@ -243,6 +279,26 @@ class StudyReport:
                 pass  # Fewer than 3 sets or a constant metric: the points alone, no fit to draw.
             return plots.metric_scatter(sets, metric, "mean_quality", band=band, log_band=log_band)
         raise ReportError(f"no plot called {name!r}")
+
+    def require_set_metric(self, metric):
+        if not metric:
+            raise ReportError("no metric chosen; choose one of the set-level metrics on the analysis page")
+        if metric not in self.analysis.set_metrics:
+            raise ReportError(f"no set-level metric {metric!r} in this analysis")
+
+    def scatter_data(self, metric):
+        """The points of ``metric``'s scatter: per rated synthetic set, its settings and counts, the metric's
+        value and the mean quality score."""
+        self.require_set_metric(metric)
+        sets = self.analysis.tables["sets"]
+        settings = [column for column in SETTINGS if column in sets]
+        return sets[["set", *settings, "n_ratings", "n_images", metric, "mean_quality"]]
+
+    def set_level_row(self, metric):
+        """``metric``'s row of the set-level table: its correlations, fits and conclusion."""
+        self.require_set_metric(metric)
+        table = self.analysis.tables["set_level"]
+        return records(table[table["metric"] == metric])[0]
 
     def available_plots(self):
         names = []
@@ -273,8 +329,8 @@ class StudyReport:
         """
         tables = self.analysis.tables
         conditions = self.analysis.summaries["mrmc_conditions"]
-        set_level = tables.get("set_level")
-        image_level = tables.get("image_level")
+        set_level = self.regression("set_level")
+        image_level = self.regression("image_level")
         return {
             "report": self,
             "studies": self.studies,
@@ -316,10 +372,10 @@ class StudyReport:
             "quality_by_kind": self.analysis.summaries["quality_by_kind"],
             "quality_by_set": records(tables["quality_by_set"]),
             "quality_by_setting": records(tables["quality_by_setting"]) if "quality_by_setting" in tables else [],
-            "set_level": records(set_level.head(TABLE_ROWS)) if set_level is not None else [],
-            "set_level_count": 0 if set_level is None else len(set_level),
-            "image_level": records(image_level.head(TABLE_ROWS)) if image_level is not None else [],
-            "image_level_count": 0 if image_level is None else len(image_level),
+            "set_level": set_level,
+            "image_level": image_level,
+            **self.best_metrics(set_level, image_level),
+            "turing": records(tables["turing_pooled"])[0],
             "table_rows": TABLE_ROWS,
             "svgs": {name.replace("-", "_"): self.inline_svg(name) for name in self.available_plots()},
             "scatters": [(metric, self.inline_svg("scatter", metric)) for metric in self.scatter_metrics()],

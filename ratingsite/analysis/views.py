@@ -9,7 +9,15 @@ from django.views.generic import View
 from evaluation import plots
 from ratingsite.accounts.mixins import MayChangeMixin
 from ratingsite.analysis.forms import AnalysisFilterForm
-from ratingsite.analysis.reports import EXPORTS, PLANNING_EFFECT, ReportError, StudyReport
+from ratingsite.analysis.reports import (
+    EXPORTS,
+    PLANNING_EFFECT,
+    ReportError,
+    StudyReport,
+    records,
+    slug,
+    spreadsheet_csv,
+)
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.studies.models import Rating, Study, StudySource
 
@@ -59,16 +67,74 @@ class StudyReportMixin(MayChangeMixin):
             self.planned_design = self.form.planned_design()
         return cached_report(studies, rater_group, min_attention)
 
+    def analysis_query(self):
+        """The query string of this analysis (its raters, pooled studies, threshold), without a plot's metric."""
+        query = self.request.GET.copy()
+        query.pop("metric", None)
+        return query.urlencode()
+
+    def render_page(self, template_name, make_context):
+        """``template_name`` with what ``make_context(report)`` gives; without an analysis its reason (409), and
+        without the part of it asked for (an unknown metric) that reason (404)."""
+        context, status = {}, 200
+        try:
+            report = self.report()
+            try:
+                context.update(make_context(report))
+            except ReportError as error:
+                context["error"], status = str(error), 404
+        except ReportError as error:
+            context["error"], status = str(error), 409
+        context.update(study=self.study, form=self.form, query=self.analysis_query())
+        return render(self.request, template_name, context, status=status)
+
 
 class StudyAnalysis(StudyReportMixin, View):
     def get(self, request, pk):
-        context = {}
+        return self.render_page(
+            "analysis/study_analysis.html", lambda report: report.context(self.planning_effect, self.planned_design)
+        )
+
+
+class StudyAnalysisReport(StudyReportMixin, View):
+    """The HTML report in the browser, as `StudyAnalysisExport` downloads it, with the site around it."""
+
+    def get(self, request, pk):
+        return self.render_page("analysis/study_report_detail.html", lambda report: report.context())
+
+
+class StudyAnalysisScatter(StudyReportMixin, View):
+    """One set-level metric against the mean quality: the scatter, the metric's set-level row and the points."""
+
+    def get(self, request, pk):
+        metric = request.GET.get("metric")
+
+        def scatter(report):
+            points = report.scatter_data(metric)
+            return {
+                "report": report,
+                "metric": metric,
+                "row": report.set_level_row(metric),
+                "svg": report.inline_svg("scatter", metric),
+                "columns": list(points.columns),
+                "points": [list(point.values()) for point in records(points)],
+            }
+
+        return self.render_page("analysis/study_scatter.html", scatter)
+
+
+class StudyAnalysisScatterData(StudyReportMixin, View):
+    def get(self, request, pk):
+        metric = request.GET.get("metric")
         try:
-            context.update(self.report().context(self.planning_effect, self.planned_design))
+            report = self.report()
+            content = spreadsheet_csv(report.scatter_data(metric))
         except ReportError as error:
-            context["error"] = str(error)
-        context.update(study=self.study, form=self.form, query=request.GET.urlencode())
-        return render(request, "analysis/study_analysis.html", context, status=200 if "report" in context else 409)
+            raise Http404(str(error)) from error
+        response = HttpResponse(content, content_type="text/csv")
+        name = f"study-{pk}-{report.rater_group}-scatter-{slug(metric)}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class StudyAnalysisPlot(StudyReportMixin, View):

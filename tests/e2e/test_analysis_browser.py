@@ -88,11 +88,60 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
     assert page.locator("section#roc svg").count() >= 2  # the ROC curves and the per-set forest plot
     assert page.locator("section#roc table").nth(2).locator("tbody tr").count() == 2  # one row per grid set
     assert "3 raters (1 clinician, 1 engineer, 1 sonographer) gave 36 ratings of 12 images" in content
-    assert "too few sets (n=2)" in content  # two grid sets cannot support a set-level conclusion
+    # Two grid sets support no set-level test: one sentence says so for every metric, with no row for each.
+    untested = page.locator("section#set-level p.untested")
+    assert "could not be tested" in untested.inner_text() and "too few sets (n=2)" in untested.inner_text()
+    assert page.locator("section#set-level tbody tr").count() == 0
     assert page.locator("section#turing svg").count() == 2
     assert page.locator("section#image-level tbody tr").count() > 5
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "analysis-page.png"), full_page=True)
+
+    # The summary comes first, on the first screen, with the headline numbers.
+    assert page.locator("main section").first.get_attribute("id") == "summary"
+    summary = page.locator("section#summary")
+    assert summary.bounding_box()["y"] + summary.bounding_box()["height"] < 800
+    headline = summary.inner_text()
+    for heading in ("Turing test accuracy", "Reader-averaged AUC", "HYPE-infinity", "Best-agreeing set-level metric"):
+        assert heading in headline
+    assert "36 ratings by 3 raters" in headline and "3 readers x 12 images" in headline
+    page.screenshot(path=str(SCREENSHOTS / "analysis-summary.png"))
+    # The long tables fold: closed until their heading is clicked, no script needed.
+    per_rater = page.locator("section#turing details table")
+    assert not per_rater.is_visible()
+    page.click("section#turing details summary")
+    assert per_rater.is_visible() and per_rater.locator("tbody tr").count() == 1 + 3 + 3  # pooled, professions, raters
+    assert page.locator("section#image-level details").get_attribute("open") is None
+
+    # A metric's scatter opens on a page of the site: navigation, the metric, the plot and its points.
+    analysis_url = page.url
+    page.select_option("section#set-level select[name=metric]", "fid")
+    with page.expect_navigation():
+        page.click("section#set-level button:has-text('Show')")
+    assert page.locator("header.site-header nav").is_visible()
+    assert page.locator("h1").inner_text() == "fid against the mean quality score"
+    assert page.locator("figure.scatter svg").is_visible()
+    assert page.locator("table.points tbody tr").count() == 2  # one point per grid set
+    with page.expect_download() as download:
+        page.click("text=the points (CSV)")
+    points = pd.read_csv(download.value.path())
+    assert len(points) == 2 and {"fid", "mean_quality", "train_images", "epoch"} <= set(points.columns)
+    with page.expect_navigation():
+        page.click("text=Analysis of Grid study")
+    assert page.url.startswith(analysis_url.split("?")[0])
+
+    # The HTML report opens in the browser, with the site around it and its download beside it.
+    with page.expect_navigation():
+        page.click("text=view in the browser")
+    assert page.locator("header.site-header nav").is_visible()
+    assert page.locator("article.report section").first.get_attribute("id") == "summary"
+    assert page.locator("a:has-text('Download this report (HTML)')").is_visible()
+    folded = page.locator("section#image-level details table")
+    assert not folded.is_visible()
+    page.emulate_media(media="print")
+    assert folded.is_visible() and not page.locator("header.site-header").is_visible()  # a PDF has every row
+    page.emulate_media(media="screen")
+    page.goto(analysis_url)
 
     page.select_option("#id_raters", "clinical")
     with page.expect_navigation():
@@ -111,6 +160,10 @@ def test_grid_sets_rated_by_three_raters_are_analysed_and_the_report_downloads(
     assert "Reader-averaged AUC (OR-Hillis, jackknife)" in report
     assert {"report/plots/roc.svg", "report/plots/auc-by-set.png"} <= set(archive.namelist())
     page.set_content(report)  # the report stands alone: no stylesheet or image to fetch
-    assert page.locator("section#image-level table").is_visible()
+    assert page.locator("body > section").first.get_attribute("id") == "summary"
+    assert not page.locator("section#image-level table").is_visible()
+    page.emulate_media(media="print")
+    assert page.locator("section#image-level table").is_visible()  # folded on screen, open on paper
+    page.emulate_media(media="screen")
     page.screenshot(path=str(SCREENSHOTS / "analysis-report.png"), full_page=True)
     assert violations == []

@@ -146,6 +146,21 @@ def test_plots_render_as_png_and_svg(analysed):
         plots.figure_bytes(figures[0], "gif")
 
 
+@pytest.mark.parametrize("rows, columns", [(1, 1), (2, 1), (3, 2), (5, 4)])
+def test_no_text_of_the_heat_map_is_clipped_however_small_the_grid(rows, columns):
+    table = pd.DataFrame(
+        np.linspace(1, 5, rows * columns).reshape(rows, columns),
+        index=pd.Index([100 * (row + 1) for row in range(rows)], name="train_images"),
+        columns=pd.Index([300 * (column + 1) for column in range(columns)], name="epoch"),
+    )
+    figure = plots.quality_heat_map(table)
+    plots.figure_bytes(figure, "png")  # lays the figure out as the PNG and the SVG are drawn
+    assert figure.get_suptitle() == "Mean quality score per training setting"
+    drawn = figure.get_tightbbox()  # every text and shape drawn, in inches
+    width, height = figure.get_size_inches()
+    assert drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= width and drawn.y1 <= height
+
+
 def test_sets_trained_differently_never_share_a_grid_cell_and_uploads_keep_their_own_group():
     ratings = grid_ratings()
     synthetic = ratings["truth"] == "synthetic"

@@ -213,6 +213,26 @@ def test_set_level_edge_cases():
         set_level_table(sets, ["known"], outcome="quality_mean")
 
 
+def test_rows_without_any_p_value_are_untested_and_the_rest_are_tests():
+    sets = study_sets(seed=2)
+    sets["constant"] = 3.0
+    sets["two"] = np.nan
+    sets.loc[[0, 1], "two"] = [1.0, 2.0]
+    sets["three"] = np.nan
+    sets.loc[[0, 1, 2], "three"] = [1.0, 2.0, 4.0]  # too few for a conclusion, but tested
+    table = set_level_table(sets, ["known", "constant", "two", "three"])
+    untested = dict(zip(table.metric, correlation.untested(table, correlation.SET_LEVEL_TESTS), strict=True))
+    assert untested == {"known": False, "constant": True, "two": True, "three": False}
+    assert table.loc[~correlation.untested(table, correlation.SET_LEVEL_TESTS), "spearman_p_holm"].notna().all()
+
+    ratings = simulated_ratings(raters=2, per_rater=60, seed=5)
+    ratings["constant"] = 7.0
+    ratings["separating"] = np.where(ratings.called_real == 1, 1.0, 0.0) + np.arange(len(ratings)) * 1e-3
+    table = image_level_table(ratings, ["constant", "separating"])
+    untested = dict(zip(table.metric, correlation.untested(table, correlation.IMAGE_LEVEL_TESTS), strict=True))
+    assert untested == {"constant": True, "separating": False}  # the mixed model ran; the GEE did not
+
+
 def test_association_that_does_not_survive_holm_is_not_marked_so():
     rng = np.random.default_rng(7)
     quality = rng.normal(size=20)

@@ -100,6 +100,9 @@ TABLE = {
     "studies:study-practice": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 302, 404, 404, 404, 404)),
     "studies:studyitem-image": (lambda w: {"token": w["item_a"].token}, row(LOGIN, 200, 404, 200, 404, 200)),
     "analysis:study-analysis": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS),
+    "analysis:report": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS),
+    "analysis:scatter": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS),
+    "analysis:scatter-data": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS_FILE),
     "analysis:plot": (lambda w: {"pk": w["study_a"].pk, "name": "accuracy", "image_format": "svg"}, ANALYSIS_FILE),
     "analysis:export": (lambda w: {"pk": w["study_a"].pk, "filename": "ratings.csv"}, ANALYSIS_FILE),
     # Token authentication, no session: a GET is refused before anyone is looked at.

@@ -44,3 +44,11 @@ def estimate(value, low, high, style="number", digits=2):
 def p_with_holm(p, p_holm):
     """``p (Holm-adjusted p)``, or a dash alone when nothing was tested."""
     return MISSING if missing(p) else f"{p_value(p)} ({p_value(p_holm)})"
+
+
+@register.filter
+def cell(value):
+    """A table cell of raw data: a number to four significant digits (300.0 as 300), text as it is."""
+    if missing(value):
+        return MISSING
+    return f"{value:.4g}" if isinstance(value, float) else value

@@ -3,6 +3,7 @@
 import io
 import re
 import zipfile
+from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
@@ -163,7 +164,10 @@ def test_the_analysis_page_shows_every_section_with_plots(study, researcher_clie
     assert "3 raters (1 clinician, 1 engineer, 1 sonographer)" in page
     # FID falls and PSNR rises with the sets' quality; the LBP elements are noise: these two top the ranking.
     set_level = page[page.index('<section id="set-level">') : page.index('<section id="image-level">')]
-    assert set(re.findall(r"<tr><td>([^<]+)</td><td>5</td>", set_level)[:2]) == {"fid", "psnr:psnr_mean_db"}
+    assert set(re.findall(r"<tr><td><a [^>]+>([^<]+)</a></td><td>5</td>", set_level)[:2]) == {
+        "fid",
+        "psnr:psnr_mean_db",
+    }
 
 
 def test_ratings_csv_round_trips_to_the_database_rows(study, researcher_client):
@@ -593,3 +597,146 @@ def test_a_constructed_study_gives_the_hand_counted_pass_rates_exclusions_and_in
     )
     settings = pd.read_json(tmp_path / "out" / "settings.json", orient="records").iloc[0]
     assert (settings["repeat_count"], settings["repeat_gap"], settings["practice_images"]) == (4, 10, 0)
+
+
+class TableFolds(HTMLParser):
+    """For every <table> of a page: the id of the section it is in and whether a <details> folds it."""
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.tables = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            sections = [dict(attributes).get("id") for name, attributes in self.open if name == "section"]
+            self.tables.append((sections[-1] if sections else None, any(name == "details" for name, _ in self.open)))
+        if tag in ("section", "details"):
+            self.open.append((tag, attrs))
+
+    def handle_endtag(self, tag):
+        if tag in ("section", "details"):
+            self.open.pop()
+
+
+def folds(page):
+    parser = TableFolds()
+    parser.feed(page)
+    return parser.tables
+
+
+def section(page, name):
+    start = page.index(f'<section id="{name}">')
+    return page[start : page.index("</section>", start)]
+
+
+def without_svg_ids(html):
+    return re.sub(r'(id="|xlink:href="#|url\(#)[\w-]+', r"\1", html)
+
+
+def test_the_summary_comes_first_with_the_headline_numbers_and_the_long_tables_fold(study, researcher_client):
+    page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk])).content.decode()
+    sections = re.findall(r'<section id="([\w-]+)">', page)
+    assert sections[0] == "summary" and page.index('<section id="summary">') < page.index("<details")
+    summary = section(page, "summary")
+    ratings = list(Rating.objects.select_related("item"))
+    right = sum((rating.answer == "real") == rating.item.is_real for rating in ratings)
+    assert (
+        f"{100 * right / len(ratings):.1f}% (95% Wilson CI " in summary
+        and f"{len(ratings)} ratings by 3 raters" in summary
+    )
+    assert f"Error rate {100 * (len(ratings) - right) / len(ratings):.1f}% (95% bootstrap CI" in summary  # HYPE
+    results = pd.read_csv(io.BytesIO(export(researcher_client, study, "results.csv")))
+    auc = results[
+        (results["section"] == "MRMC: reader-averaged")
+        & (results["statistic"] == "AUC, random readers and cases (OR-Hillis)")
+    ].iloc[0]
+    assert f"{auc['estimate']:.3f} (95% CI {auc['low']:.3f} to {auc['high']:.3f} for random readers" in summary
+    # The best-agreeing metric is the set-level table's first row, and links to its scatter page.
+    first = re.search(r"<tbody><tr><td><a href=\"([^\"]+)\">([^<]+)</a>", section(page, "set-level"))
+    assert f'<a href="{first.group(1)}">{first.group(2)}</a>' in section(page, "summary")
+    assert "Best-agreeing per-image metric</dt>" in summary and "per SD (mixed model)" in summary
+    folded = {name: [fold for table_section, fold in folds(page) if table_section == name] for name in sections}
+    for name in ("turing", "agreement", "quality", "set-level", "image-level"):
+        assert folded[name] and all(folded[name]), name  # every long table of these sections folds
+    assert folded["roc"].count(False) == 2  # the reader-averaged AUC and the planning table stay open
+    assert folded["summary"] == []
+
+
+def test_a_reader_averaged_auc_without_an_interval_is_summarised_without_one(study, researcher_client):
+    for rating in Rating.objects.select_related("item"):
+        rating.answer = "real" if rating.item.is_real else "synthetic"
+        rating.confidence = 5
+        rating.save()
+    page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk])).content.decode()
+    auc = re.search(r'<dd id="headline-auc">(.*?)</dd>', page).group(1)
+    assert auc.startswith("1.000 (OR-Hillis; 0.5: readers cannot tell); 3 readers x 38 images.")
+    assert "no variance left to make an interval from" in auc and "—" not in auc
+
+
+def test_metrics_whose_test_could_not_run_are_one_sentence_not_a_row_each(sets, raters, owner, researcher_client):
+    real, synthetic_sets = sets
+    study = make_study("One set", real, synthetic_sets[:1], owner)
+    rate(study, raters, np.random.default_rng(0))
+    page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk])).content.decode()
+    set_level = section(page, "set-level")
+    metrics = set_level.count("<option>")
+    assert metrics > 250  # FID, KID, PSNR and every LBP element
+    assert f"{metrics} of {metrics} metrics could not be tested, so they are not listed" in set_level
+    assert set_level.count("too few sets (n=1)") == 1 and "<tbody>" not in set_level
+    assert 'Best-agreeing set-level metric</dt>\n  <dd id="headline-set-metric">None: ' in page
+    assert "too few sets (n=1)" in section(page, "summary")
+    image_level = section(page, "image-level")
+    assert "could not be tested" not in image_level and "<tbody><tr><td>" in image_level  # every model ran
+
+
+def test_the_report_opens_in_the_browser_with_the_site_around_it(study, sets, owner, researcher_client):
+    response = researcher_client.get(reverse("analysis:report", args=[study.pk]))
+    assert response.status_code == 200 and "Content-Disposition" not in response
+    page = response.content.decode()
+    assert 'class="site-header"' in page and "Log out" in page
+    download = reverse("analysis:export", args=[study.pk, "report.html"])
+    assert f'href="{download}?"' in page
+    downloaded = export(researcher_client, study, "report.html").decode()
+    for name in ("summary", "settings", "turing", "roc", "agreement", "quality", "set-level", "image-level"):
+        # The same sections, plots and all (matplotlib names the shapes of each drawing afresh).
+        assert without_svg_ids(section(page, name)) == without_svg_ids(section(downloaded, name)), name
+    analysis_page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk])).content.decode()
+    assert f'href="{reverse("analysis:report", args=[study.pk])}?"' in analysis_page
+    empty = make_study("Not started", *sets, owner)
+    no_ratings = researcher_client.get(reverse("analysis:report", args=[empty.pk]))
+    assert no_ratings.status_code == 409 and "No report: no ratings yet" in no_ratings.content.decode()
+
+
+def test_a_metrics_scatter_opens_on_a_page_with_its_numbers_points_and_downloads(study, sets, researcher_client):
+    url = reverse("analysis:scatter", args=[study.pk])
+    analysis_page = researcher_client.get(reverse("analysis:study-analysis", args=[study.pk])).content.decode()
+    assert f'href="{url}?metric=fid"' in analysis_page and f'action="{url}"' in analysis_page
+    response = researcher_client.get(url, {"metric": "fid", "raters": "all"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="site-header"' in page and "<h1>fid against the mean quality score</h1>" in page
+    assert page.count("<svg") == 1 and "negative association" in page
+    _, synthetic_sets = sets
+    fids = {
+        image_set.name: Evaluation.objects.get(synthetic_set=image_set).value("fid", "fid")
+        for image_set in synthetic_sets
+    }
+    rows = re.findall(r"<tr><td>(epoch \d)</td><td>18</td><td>6</td><td>([\d.]+)</td><td>([\d.]+)</td></tr>", page)
+    assert {name: float(fid) for name, fid, _ in rows} == pytest.approx(fids, rel=1e-3)
+    for link in (
+        reverse("analysis:plot", args=[study.pk, "scatter", "png"]),
+        reverse("analysis:plot", args=[study.pk, "scatter", "svg"]),
+        reverse("analysis:scatter-data", args=[study.pk]),
+    ):
+        assert f'href="{link}?raters=all&amp;metric=fid"' in page
+    data = researcher_client.get(reverse("analysis:scatter-data", args=[study.pk]), {"metric": "fid"})
+    assert data["Content-Disposition"] == f'attachment; filename="study-{study.pk}-all-scatter-fid.csv"'
+    points = pd.read_csv(io.BytesIO(data.content)).set_index("set")
+    assert list(points.columns) == ["n_ratings", "n_images", "fid", "mean_quality"]
+    assert points["fid"].to_dict() == pytest.approx(fids)
+    unknown = researcher_client.get(url, {"metric": "fid_typo"})
+    assert unknown.status_code == 404 and 'class="site-header"' in unknown.content.decode()
+    assert "No scatter: no set-level metric &#x27;fid_typo&#x27; in this analysis" in unknown.content.decode()
+    assert researcher_client.get(reverse("analysis:scatter-data", args=[study.pk]), {"metric": "x"}).status_code == 404
+    unchosen = researcher_client.get(url)
+    assert unchosen.status_code == 404 and "No scatter: no metric chosen;" in unchosen.content.decode()

@@ -1,7 +1,17 @@
-import pytest
-from django.urls import reverse
+import re
 
+import numpy as np
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from ratingsite.imagesets.models import Image, ImageSet
+from ratingsite.jobs.models import Job
+from ratingsite.metrics.models import Evaluation
+from ratingsite.studies.models import Participation, Rating, Study, StudyItem
 from tests.factories import PASSWORD, RaterFactory, ResearcherFactory, UserFactory
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +41,90 @@ def test_admin_site_lists_every_model(admin_client):
     page = admin_client.get(reverse("admin:index")).content.decode()
     for model in ("image sets", "images", "derived images", "annotations", "jobs"):
         assert f">{model.capitalize()}<" in page or f">{model}<" in page.lower()
+
+
+def step(page, key):
+    """The home page's item of one step of a study."""
+    start = page.index(f'<li id="step-{key}"')
+    return page[start : page.index("</li>", start)]
+
+
+def next_action(page):
+    """The step marked next and the label and address of the button it offers."""
+    key = re.search(r'<li id="step-(\w+)" class="step[\w ]* next">', page).group(1)
+    button = re.search(r'<a href="([^"]+)" class="button">([^<]+)</a>', step(page, key))
+    return key, button and (button.group(2), button.group(1))
+
+
+def an_image(image_set, number):
+    pixels = png_bytes(np.full((8, 8), number, dtype=np.uint8))
+    return Image.objects.create(
+        image_set=image_set,
+        file=ContentFile(pixels, name=f"{number}.png"),
+        sha256=f"{number:064d}",
+        width=8,
+        height=8,
+        original_name=f"{number}.png",
+    )
+
+
+def test_a_new_researchers_home_shows_the_steps_of_a_study_and_the_next_action_as_work_is_done(client):
+    researcher = ResearcherFactory()
+    client.force_login(researcher)
+
+    def home():
+        return client.get(reverse("home")).content.decode()
+
+    page = home()
+    assert re.findall(r'<li id="step-(\w+)"', page) == ["import", "synthesise", "score", "study", "analyse"]
+    assert next_action(page) == ("import", ("Import a zip of images", reverse("imagesets:imageset-import")))
+    assert "0 real image sets, 0 images." in step(page, "import") and "done" not in page
+    assert "<h2>Running jobs</h2>\n    <p>None." in page
+
+    real = ImageSet.objects.create(name="HC18", kind=ImageSet.Kind.REAL, created_by=researcher)
+    an_image(real, 1), an_image(real, 2)
+    page = home()
+    assert "1 real image set, 2 images." in step(page, "import") and 'class="step done"' in step(page, "import")
+    assert next_action(page) == ("synthesise", ("Start a training run", reverse("training:trainingrun-create")))
+    assert reverse("imagesets:imageset-upload-synthetic") in step(page, "synthesise")
+
+    synthetic = ImageSet.objects.create(name="epoch 300", kind=ImageSet.Kind.SYNTHETIC, created_by=researcher)
+    image = an_image(synthetic, 3)
+    others = ImageSet.objects.create(name="not yours", kind=ImageSet.Kind.SYNTHETIC, created_by=ResearcherFactory())
+    page = home()
+    assert "0 training runs, 2 synthetic sets." in step(page, "synthesise")
+    assert next_action(page) == ("score", ("Score epoch 300", synthetic.get_absolute_url()))
+    assert "0 of 2 synthetic sets scored." in step(page, "score")
+    for image_set in (synthetic, others):
+        Evaluation.objects.create(synthetic_set=image_set, reference_set=real, size=64, values={"fid": {"fid": 1.0}})
+    page = home()
+    assert "2 of 2 synthetic sets scored." in step(page, "score")
+    assert next_action(page) == ("study", ("Build a study", reverse("studies:study-create")))
+
+    study = Study.objects.create(name="Turing", instructions="Real or synthetic?", created_by=researcher)
+    assert next_action(home()) == ("study", ("Invite raters to Turing", study.get_absolute_url()))
+    rater = RaterFactory()
+    Participation.objects.create(study=study, rater=rater)
+    page = home()
+    assert "1 study, 1 rater invited." in step(page, "study")
+    assert next_action(page) == ("analyse", ("Follow the raters of Turing", study.get_absolute_url()))
+    assert "0 ratings in 0 studies. Waiting for the raters." in step(page, "analyse")
+
+    item = StudyItem.objects.create(study=study, image=image, is_real=False, file="study/3.png")
+    Rating.objects.create(item=item, rater=rater, answer="real", quality=3, shown=timezone.now())
+    job = Job.objects.create(kind="train DCGAN64", status=Job.Status.RUNNING, message="epoch 3 of 300")
+    page = home()
+    assert "1 rating in 1 study." in step(page, "analyse")
+    analysis = reverse("analysis:study-analysis", args=[study.pk])
+    assert next_action(page) == ("analyse", ("Analyse Turing", analysis))  # every step done: analyse again
+    assert f'<a href="{job.get_absolute_url()}">train DCGAN64 #{job.pk}</a>: running, epoch 3 of 300' in page
+
+
+def test_a_raters_home_lists_their_studies_and_no_steps(client):
+    rater = RaterFactory()
+    study = Study.objects.create(name="Turing", instructions="Real or synthetic?")
+    Participation.objects.create(study=study, rater=rater)
+    client.force_login(rater)
+    page = client.get(reverse("home")).content.decode()
+    assert f'<a href="{reverse("studies:study-start", args=[study.pk])}">Turing</a>' in page
+    assert 'id="steps"' not in page and "Running jobs" not in page
