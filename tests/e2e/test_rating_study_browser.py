@@ -55,6 +55,10 @@ def test_researcher_sets_up_a_study_and_a_rater_completes_it(browser, live_serve
     with page.expect_navigation():
         page.click("button:has-text('Invite')")
     link = invitation_link(page.content())
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "study-page.png"), full_page=True)
+    # Before the first rating the study can be edited, closed or deleted; its page offers each.
+    assert page.locator("text=Edit the study").is_visible() and page.locator("text=Close to raters").is_visible()
     assert "Invited dr_rater. Send them this link to set their password" in page.locator(".message").inner_text()
     with page.expect_navigation():
         page.click("text=Log out")

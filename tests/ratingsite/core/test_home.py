@@ -122,9 +122,9 @@ def test_a_new_researchers_home_shows_the_steps_of_a_study_and_the_next_action_a
 
 def test_a_raters_home_lists_their_studies_and_no_steps(client):
     rater = RaterFactory()
-    study = Study.objects.create(name="Turing", instructions="Real or synthetic?")
+    study = Study.objects.create(name="internal name", rater_title="Turing", instructions="Real or synthetic?")
     Participation.objects.create(study=study, rater=rater)
     client.force_login(rater)
     page = client.get(reverse("home")).content.decode()
     assert f'<a href="{reverse("studies:study-start", args=[study.pk])}">Turing</a>' in page
-    assert 'id="steps"' not in page and "Running jobs" not in page
+    assert 'id="steps"' not in page and "Running jobs" not in page and "internal name" not in page
