@@ -167,6 +167,18 @@ def ratings_frame(studies, rater_group="all"):
     return frame
 
 
+def who_saw_what(rating, labels, rater_facts):
+    """The study, rater (pseudonym and profession), image, its set's label and its truth of ``rating``."""
+    return {
+        "study": rating.item.study.name,
+        "rater": rater_label(rating.rater_id),
+        "profession": rater_facts.get((rating.item.study_id, rating.rater_id), UNKNOWN_RATER)[0],
+        "image": rating.item.image_id,
+        "set": labels[rating.item.image.image_set_id],
+        "truth": "real" if rating.item.is_real else "synthetic",
+    }
+
+
 def attention_frame(studies, rater_group="all"):
     """Every answer of the raters of ``rater_group`` to an attention-check item of ``studies`` (``ATTENTION_COLUMNS``):
     the answer expected, the answer given and whether they agree."""
@@ -174,13 +186,8 @@ def attention_frame(studies, rater_group="all"):
     labels = set_labels(rated_sets(ratings))
     rows = [
         {
-            "study": rating.item.study.name,
-            "rater": rater_label(rating.rater_id),
-            "profession": rater_facts.get((rating.item.study_id, rating.rater_id), UNKNOWN_RATER)[0],
+            **who_saw_what(rating, labels, rater_facts),
             "item": rating.item_id,
-            "image": rating.item.image_id,
-            "set": labels[rating.item.image.image_set_id],
-            "truth": "real" if rating.item.is_real else "synthetic",
             "expected": rating.attention_answer,
             "answer": rating.answer,
             "passed": rating.passed_attention,
@@ -208,12 +215,7 @@ def repeat_frame(studies, rater_group="all"):
             continue
         rows.append(
             {
-                "study": second.item.study.name,
-                "rater": rater_label(second.rater_id),
-                "profession": rater_facts.get((second.item.study_id, second.rater_id), UNKNOWN_RATER)[0],
-                "image": second.item.image_id,
-                "set": labels[second.item.image.image_set_id],
-                "truth": "real" if second.item.is_real else "synthetic",
+                **who_saw_what(second, labels, rater_facts),
                 "answer_first": first.answer,
                 "answer_second": second.answer,
                 "quality_first": first.quality,
