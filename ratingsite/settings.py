@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # The built-in form templates, for SiteFormRenderer, which loads form templates like any other.
+    "django.forms",
     "django_rq",
     "axes",
     "ratingsite.core",
@@ -128,6 +130,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "ratingsite.core.forms.SiteFormRenderer"
 
 WSGI_APPLICATION = "ratingsite.wsgi.application"
 
