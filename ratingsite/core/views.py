@@ -7,7 +7,7 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import is_researcher
 from ratingsite.core.forms import CollaboratorsForm, visible_choices
 from ratingsite.imagesets.models import ImageSet
-from ratingsite.jobs.models import Job
+from ratingsite.jobs.models import Job, with_outputs
 
 
 class Home(TemplateView):
@@ -18,7 +18,9 @@ class Home(TemplateView):
         context["participations"] = self.request.user.participations.select_related("study")
         if is_researcher(self.request.user):
             context["image_sets"] = ImageSet.visible_to(self.request.user)[:10]
-            context["active_jobs"] = Job.visible_to(self.request.user).filter(status__in=Job.ACTIVE_STATUSES)[:10]
+            context["active_jobs"] = with_outputs(
+                Job.visible_to(self.request.user).filter(status__in=Job.ACTIVE_STATUSES)[:10]
+            )
         return context
 
 

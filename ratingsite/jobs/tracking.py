@@ -12,6 +12,7 @@ import functools
 import time
 import traceback
 
+from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -79,8 +80,13 @@ def tracked(function):
             raise
         finally:
             Job.objects.get(pk=job_pk).release_owned_files()
+        # Whatever was last reported, a job that finished did all of its work.
         Job.objects.filter(pk=job_pk, status=Job.Status.RUNNING).update(
-            status=Job.Status.FINISHED, finished=timezone.now(), message=outcome.message, result=outcome.result
+            status=Job.Status.FINISHED,
+            finished=timezone.now(),
+            message=outcome.message,
+            result=outcome.result,
+            progress_done=F("progress_total"),
         )
         return outcome.result
 
