@@ -132,6 +132,8 @@ def generate_from_snapshot(snapshot, *, count, seed, created_by=None, progress=N
             kind=ImageSet.Kind.SYNTHETIC,
             resize_mode=run.dataset.resize_mode,
             provenance={
+                # Not the temporary folder the images were written to.
+                "source": f"training run #{run.pk}, snapshot at epoch {snapshot.epoch}",
                 "model": run.architecture,
                 "training_run": run.pk,
                 "snapshot_epoch": snapshot.epoch,

@@ -56,6 +56,7 @@ TABLE = {
     "imagesets:imageset-collaborators": (lambda w: {"pk": w["synthetic"].pk}, SHARE_PAGE),
     "imagesets:image-file": (lambda w: {"pk": w["image"].pk}, RESEARCH_PAGE),
     "imagesets:image-derived-file": (lambda w: {"pk": w["image"].pk, "size": 64}, RESEARCH_PAGE),
+    "imagesets:image-thumbnail": (lambda w: {"pk": w["image"].pk}, RESEARCH_PAGE),
     "jobs:job-list": (lambda w: {}, RESEARCH_PAGE),
     "jobs:job-detail": (lambda w: {"pk": w["job"].pk}, RESEARCH_PAGE),
     "jobs:job-cancel": (lambda w: {"pk": w["job"].pk}, CHANGE_POST),

@@ -65,12 +65,20 @@ def test_training_job_snapshots_and_generated_sets(real_set, run_worker, client)
         assert image_set.provenance["training_run"] == run.pk
         assert image_set.provenance["snapshot_epoch"] == item.snapshot.epoch
         assert image_set.provenance["train_images"] == 16 and image_set.provenance["lr"] == 2e-4
+        assert image_set.provenance["source"] == f"training run #{run.pk}, snapshot at epoch {item.snapshot.epoch}"
         image = image_set.images.first()
         assert (image.width, image.height) == (64, 64)
         assert set(DerivedImage.objects.filter(image=image).values_list("size", flat=True)) == {64}
 
     client.force_login(ResearcherFactory())
+    generated_page = client.get(generated.get(snapshot__epoch=2).image_set.get_absolute_url()).content.decode()
+    assert (
+        f'Generated from</dt><dd><a href="{run.get_absolute_url()}#snapshot-2">the snapshot at epoch 2</a> '
+        f'of <a href="{run.get_absolute_url()}">tiny</a>, seed 1</dd>'
+    ) in generated_page
+    assert f"source: training run #{run.pk}, snapshot at epoch 2;" in generated_page
     page = client.get(run.get_absolute_url()).content.decode()
+    assert 'id="snapshot-2"' in page
     assert "epoch 3 / 3" in page and "Trained 3 epochs" in page and "Epoch 3 of 3: D loss" in page
     curve = client.get(reverse("training:trainingrun-loss-curve", args=[run.pk]))
     assert curve["Content-Type"] == "image/png"
