@@ -25,10 +25,13 @@ class Outcome:
     result: dict = dataclasses.field(default_factory=dict)
 
 
+PROGRESS_INTERVAL = 0.5
+
+
 class Progress:
     """Writes ``done`` of ``total`` and a message to the job's row, at most every ``interval`` seconds."""
 
-    def __init__(self, job_pk, *, interval=0.5):
+    def __init__(self, job_pk, *, interval=PROGRESS_INTERVAL):
         self.job_pk = job_pk
         self.interval = interval
         self._last_write = 0.0
