@@ -19,6 +19,8 @@ from ratingsite.core.models import Owned
 
 
 class SiteBoundField(forms.BoundField):
+    """A field of any form of the site: a required choice of one option, given no initial value, has that one."""
+
     @cached_property
     def initial(self):
         initial = super().initial

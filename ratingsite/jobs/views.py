@@ -18,7 +18,7 @@ class JobList(ResearcherRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["object_list"] = with_outputs(context["object_list"])
+        context["object_list"] = context["job_list"] = with_outputs(context["object_list"])
         context["any_active"] = any(job.is_active for job in context["object_list"])
         return context
 
