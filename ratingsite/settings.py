@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # The built-in form templates, for SiteFormRenderer, which loads form templates like any other.
+    "django.forms",
     "django_rq",
     "axes",
     "ratingsite.core",
@@ -130,6 +132,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "ratingsite.core.forms.SiteFormRenderer"
 
 WSGI_APPLICATION = "ratingsite.wsgi.application"
 

@@ -19,9 +19,14 @@ Files written to ``out_dir``:
 * ``snapshot_epochNNNN.pt`` at each of ``snapshot_epochs``: generator weights, config and epoch, which is
   all `synthesis.generation` needs; ``samples_epochNNNN.png`` next to it: a 3x3 grid of the first nine
   images that ``generate`` with seed 0 makes from that snapshot.
-* ``resume.pt`` every ``resume_every`` epochs, when ``should_stop`` ends the run, and at the end.
-* ``history.json``/``history.csv`` (per epoch: mean D loss, G loss, D(x) and D(G(z)) over the epoch's
-  images) with each resume checkpoint, and ``losses.png`` at each snapshot and at the end.
+* ``resume.pt`` every ``resume_every`` epochs, when ``should_stop`` ends the run, and at the end, with
+  ``history.json`` next to it: the history (per epoch: mean D loss, G loss, D(x) and D(G(z)) over the
+  epoch's images) that the checkpoint holds, so its length is the epoch a resumed run goes on from
+  (`resume_epoch`).
+* ``history.csv``: the same history, a line appended as each epoch ends, so that it can be followed while
+  the run trains (`read_history`) at the cost of one short write per epoch. A run that is killed leaves the
+  epochs it trained after its last checkpoint in it; resuming cuts it back to the checkpoint's.
+* ``losses.png`` at each snapshot and at the end.
 * ``trainer.lock``: held (see `synthesis.locking`) by the process that trains in ``out_dir``, for as long as
   it does. A second trainer on the same directory is refused with `RunDirectoryBusy` rather than
   interleaving its checkpoints with the first one's; a trainer that dies, even by ``kill -9``, frees it.
@@ -29,6 +34,7 @@ Files written to ``out_dir``:
 
 import csv
 import dataclasses
+import io
 import json
 import os
 import random
@@ -50,6 +56,9 @@ HISTORY_FIELDS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake")
 # Fields that may change between a run and its resumption without changing the result.
 RESUMABLE_CHANGES = ("device", "resume_every")
 TRAINER_LOCK = "trainer.lock"
+RESUME_CHECKPOINT = "resume.pt"
+CHECKPOINT_HISTORY = "history.json"
+HISTORY_LOG = "history.csv"
 
 
 class RunDirectoryBusy(ValueError):
@@ -141,6 +150,28 @@ def sample_grid_path(out_dir, epoch):
     return Path(out_dir) / f"samples_epoch{epoch:04d}.png"
 
 
+def read_history(out_dir):
+    """Every epoch trained in ``out_dir`` so far, as `train` returns them ([] before the first one ends).
+
+    Read from ``history.csv`` while a trainer may be appending to it: a line not yet complete is left out.
+    """
+    try:
+        lines = (Path(out_dir) / HISTORY_LOG).read_text().splitlines(keepends=True)
+    except FileNotFoundError:
+        return []
+    complete = [line for line in lines[1:] if line.endswith("\n")]
+    return [
+        {name: int(value) if name == "epoch" else float(value) for name, value in row.items()}
+        for row in csv.DictReader(complete, fieldnames=HISTORY_FIELDS)
+    ]
+
+
+def resume_epoch(out_dir):
+    """The epoch that training in ``out_dir`` goes on from: the last one its resume checkpoint holds (0: none)."""
+    path = Path(out_dir) / CHECKPOINT_HISTORY
+    return len(json.loads(path.read_text())) if path.is_file() else 0
+
+
 def train(config, images, out_dir, progress=None, should_stop=None):
     """Train a DCGAN on ``images``, writing checkpoints to ``out_dir``; resume if ``out_dir`` holds a run.
 
@@ -182,14 +213,16 @@ def _train(config, images, out_dir, progress, should_stop):
     state = (generator, discriminator, g_optimizer, d_optimizer)
 
     history = []
-    resume_file = out_dir / "resume.pt"
+    resume_file = out_dir / RESUME_CHECKPOINT
     if resume_file.exists():
         history = _load_resume(resume_file, config, state, rng)
+    _start_history_log(out_dir, history)
     images = images.to(device)
 
     for epoch in range(len(history) + 1, config.epochs + 1):
         record = {"epoch": epoch, **_train_epoch(config, images, state, rng, device)}
         history.append(record)
+        _log_epoch(out_dir, record)
         if progress is not None:
             progress(epoch, config.epochs, record)
         if epoch in config.snapshot_epochs:
@@ -198,7 +231,7 @@ def _train(config, images, out_dir, progress, should_stop):
         stop = should_stop is not None and should_stop(epoch)
         if stop or epoch % config.resume_every == 0 or epoch == config.epochs:
             _save_resume(resume_file, config, state, rng, history)
-            _save_history(out_dir, history)
+            _save_checkpoint_history(out_dir, history)
         if stop:
             break
     plot_history(history, out_dir / "losses.png")
@@ -331,16 +364,32 @@ def _load_resume(path, config, state, rng):
     return saved_run["history"]
 
 
-def _save_history(out_dir, history):
+def _save_checkpoint_history(out_dir, history):
     # Replaced whole, never rewritten in place: a reader (the run page, the job's reconciliation with the
     # files) may look at any moment, and a trainer may be killed at any moment.
-    temporary = out_dir / "history.json.tmp"
-    temporary.write_text(json.dumps(history, indent=1) + "\n")
-    os.replace(temporary, out_dir / "history.json")
-    with open(out_dir / "history.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=HISTORY_FIELDS)
-        writer.writeheader()
-        writer.writerows(history)
+    _atomic_write_text(out_dir / CHECKPOINT_HISTORY, json.dumps(history, indent=1) + "\n")
+
+
+def _start_history_log(out_dir, history):
+    """Begin the log with the history a run starts from (the resume checkpoint's, or none)."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=HISTORY_FIELDS)
+    writer.writeheader()
+    writer.writerows(history)
+    _atomic_write_text(out_dir / HISTORY_LOG, text.getvalue())
+
+
+def _log_epoch(out_dir, record):
+    # Appended, not rewritten: the whole history would cost a write that grows with every epoch.
+    with open(out_dir / HISTORY_LOG, "a", newline="") as file:
+        csv.DictWriter(file, fieldnames=HISTORY_FIELDS).writerow(record)
+
+
+def _atomic_write_text(path, text):
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", newline="") as file:
+        file.write(text)
+    os.replace(temporary, path)
 
 
 def _atomic_save(obj, path):

@@ -11,7 +11,7 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin
 from ratingsite.accounts.models import is_researcher
 from ratingsite.core.forms import CollaboratorsForm, visible_choices
 from ratingsite.imagesets.models import Image, ImageSet
-from ratingsite.jobs.models import Job
+from ratingsite.jobs.models import Job, with_outputs
 from ratingsite.metrics.models import Evaluation
 from ratingsite.studies.models import Participation, Rating, Study
 from ratingsite.training.models import TrainingRun
@@ -124,7 +124,9 @@ class Home(TemplateView):
             steps = study_steps(self.request.user)
             context["steps"] = steps
             context["next_step"] = next((step for step in steps if not step.done), steps[-1])
-            context["active_jobs"] = Job.visible_to(self.request.user).filter(status__in=Job.ACTIVE_STATUSES)[:10]
+            context["active_jobs"] = with_outputs(
+                Job.visible_to(self.request.user).filter(status__in=Job.ACTIVE_STATUSES)[:10]
+            )
         return context
 
 

@@ -40,13 +40,14 @@ def import_images(
         created_by=created_by,
         progress=progress,
     )
-    message = report.message
+    message, result = report.message, report.as_dict()
     sizes = DerivedImage.objects.filter(image__image_set=report.image_set).values_list("size", flat=True)
     if score_against_pk is not None and sizes:
         reference = ImageSet.objects.get(pk=score_against_pk)
         evaluation = enqueue_evaluation(report.image_set, reference, max(sizes), created_by=created_by)
         message += f" Scoring against {reference.name} queued as job #{evaluation.job.pk}."
-    return Outcome(message, report.as_dict())
+        result["scoring_job"] = evaluation.job.pk
+    return Outcome(message, result)
 
 
 IMPORT_JOB_KIND = "import images"

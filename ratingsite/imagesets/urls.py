@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/collaborators/", CollaboratorsUpdate.as_view(model=ImageSet), name="imageset-collaborators"),
     path("images/<int:pk>/original", views.ImageFile.as_view(), name="image-file"),
     path("images/<int:pk>/<int:size>.png", views.ImageFile.as_view(), name="image-derived-file"),
+    path("images/<int:pk>/thumbnail.png", views.ImageThumbnail.as_view(), name="image-thumbnail"),
 ]

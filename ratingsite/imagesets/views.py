@@ -1,10 +1,14 @@
 import uuid
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, View
+from PIL import Image as PILImage
 
 from ratingsite.accounts.authentication import researcher_token_required
 from ratingsite.accounts.mixins import ResearcherRequiredMixin, VisibleObjectsMixin
@@ -12,10 +16,15 @@ from ratingsite.core.forms import visible_choices
 from ratingsite.core.views import VisibleChoicesMixin
 from ratingsite.imagesets import jobs
 from ratingsite.imagesets.forms import ImageSetImportForm, SyntheticSetUploadForm
+from ratingsite.imagesets.importing import decode_gray
 from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
 from ratingsite.metrics.forms import EvaluationForm
+from synthesis.preprocessing import encode_png
 
-IMAGES_SHOWN = 60
+IMAGES_PER_PAGE = 60
+# Thumbnails are made this many pixels at most on a side and shown at half that, for sharp screens.
+THUMBNAIL_PIXELS = 256
+THUMBNAIL_SHOWN = 128
 
 
 class ImageSetList(VisibleObjectsMixin, ListView):
@@ -29,23 +38,43 @@ class ImageSetList(VisibleObjectsMixin, ListView):
 class ImageSetDetail(VisibleObjectsMixin, DetailView):
     model = ImageSet
 
+    def get_queryset(self):
+        return super().get_queryset().select_related("generated_from__snapshot__run__grid")
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         images = self.object.images.all()
-        context["image_count"] = images.count()
-        context["images"] = images.prefetch_related("annotations")[:IMAGES_SHOWN]
-        context["annotated_count"] = images.filter(annotations__isnull=False).distinct().count()
-        context["converted_count"] = images.exclude(conversion_note="").count()
-        context["evaluation_form"] = visible_choices(EvaluationForm(initial={"size": 64}), self.request.user)
-        context["derived_sizes"] = sorted(
-            DerivedImage.objects.filter(image__image_set=self.object).values_list("size", flat=True).distinct()
+        paginator = Paginator(images.prefetch_related("annotations"), IMAGES_PER_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        for image in page:
+            image.shown_width, image.shown_height = fit_within(image.width, image.height, THUMBNAIL_SHOWN)
+        context.update(
+            image_count=paginator.count,
+            page_obj=page,
+            paginator=paginator,
+            is_paginated=page.has_other_pages(),
+            annotated_count=images.filter(annotations__isnull=False).distinct().count(),
+            converted_count=images.exclude(conversion_note="").count(),
+            evaluation_form=visible_choices(EvaluationForm(initial={"size": 64}), self.request.user),
+            derived_versions=DerivedImage.objects.filter(image__image_set=self.object)
+            .values("size")
+            .annotate(images=Count("pk"))
+            .order_by("size"),
+            generated_from=getattr(self.object, "generated_from", None),
         )
         return context
 
 
+def fit_within(width, height, side):
+    """The size of a ``width`` x ``height`` picture scaled to fit a ``side`` x ``side`` square, its shape kept."""
+    scale = side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def queue_uploaded_archive(form, user, kind, provenance=None):
     """Store the form's uploaded zip where every worker can read it and queue its import."""
-    upload = default_storage.save(f"uploads/{uuid.uuid4().hex}.zip", form.cleaned_data["archive"])
+    archive = form.cleaned_data["archive"]
+    upload = default_storage.save(f"uploads/{uuid.uuid4().hex}.zip", archive)
     return jobs.enqueue_import(
         source=upload,
         uploaded=True,
@@ -54,7 +83,8 @@ def queue_uploaded_archive(form, user, kind, provenance=None):
         resize_mode=form.cleaned_data["resize_mode"],
         created_by=user,
         score_against=form.cleaned_data["score_against"],
-        provenance=provenance,
+        # The stored copy's name is a random one: the provenance names the file as it was uploaded.
+        provenance={"source": archive.name, **(provenance or {})},
     )
 
 
@@ -98,6 +128,20 @@ class ImageFile(ResearcherRequiredMixin, View):
         else:
             stored = get_object_or_404(DerivedImage, image_id=pk, size=size, image__image_set__in=visible_sets).file
         return FileResponse(stored.open("rb"), content_type=_content_type(stored.name))
+
+
+class ImageThumbnail(ResearcherRequiredMixin, View):
+    """An image of a set at most `THUMBNAIL_PIXELS` on a side, its aspect ratio kept, as 8-bit gray PNG: what
+    the set's page shows (its derived versions are square, and a browser cannot show every stored format)."""
+
+    def get(self, request, pk):
+        image = get_object_or_404(Image, pk=pk, image_set__in=ImageSet.visible_to(request.user))
+        with image.file.open("rb") as stored:
+            gray, _ = decode_gray(image.original_name, stored.read())
+        gray.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS), PILImage.Resampling.BILINEAR)
+        response = HttpResponse(encode_png(gray), content_type="image/png")
+        patch_cache_control(response, private=True, max_age=24 * 3600)  # an image's pixels never change
+        return response
 
 
 def _content_type(name):

@@ -11,6 +11,10 @@ work horse, or of a worker whose heartbeat stopped, to its failed registry, and 
 notices a dead worker only minutes later; whoever sees one die (``manage.py serve``, which supervises
 its worker) calls `fail_jobs_of_dead_worker` to record it at once.
 
+A job's ``result`` names the rows it made or works on by key (`RESULT_ROWS`), so that its row links to them:
+a run to train and a set's scores are named when the job is queued, what an import or a generation makes
+when it finishes.
+
 Some work leaves files that show it was done whatever its row says: a training run whose every epoch and
 snapshot is on disk has finished, even if the worker that ran it was killed just after, or a job that had
 been given up for dead went on to the end. An app registers such a check for its kind of job in
@@ -22,6 +26,7 @@ import datetime
 import uuid
 
 import django_rq
+from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
@@ -37,6 +42,14 @@ from rq.worker import Worker
 from ratingsite.core.models import Authored
 
 LOST_QUEUED_JOB_AFTER = datetime.timedelta(minutes=1)
+# Job.result key -> the model of the row whose primary key it holds, and what a link to that row is called.
+RESULT_ROWS = {
+    "run": ("training.TrainingRun", "training run"),
+    "image_set": ("imagesets.ImageSet", "image set"),
+    "evaluation": ("metrics.Evaluation", "scores"),
+    "study": ("studies.Study", "study"),
+    "scoring_job": ("jobs.Job", "scoring"),
+}
 # Job kind -> function(job) that marks a failed job finished (`Job.mark_finished_from_files`) when its files
 # show the work done.
 OUTCOMES_ON_DISK = {}
@@ -83,9 +96,10 @@ class Job(Authored):
         return reverse("jobs:job-detail", kwargs={"pk": self.pk})
 
     @classmethod
-    def enqueue(cls, function, arguments, *, kind, created_by=None, queue="default", owned_files=()):
+    def enqueue(cls, function, arguments, *, kind, created_by=None, queue="default", owned_files=(), result=None):
         """Create the row and put ``function(job_pk=..., **arguments)`` on an rq queue.
 
+        ``result`` names the rows the job works on (see `RESULT_ROWS`), for its row to link to from the start.
         django-rq enqueues once the surrounding database transaction commits, so a worker never picks up
         a job whose row it cannot see yet.
         """
@@ -96,6 +110,7 @@ class Job(Authored):
             rq_id=uuid.uuid4().hex,
             message="Waiting for a worker.",
             owned_files=list(owned_files),
+            result=result or {},
         )
         django_rq.get_queue(queue).enqueue(function, job_id=job.rq_id, job_pk=job.pk, **arguments)
         return job
@@ -106,6 +121,8 @@ class Job(Authored):
 
     @property
     def progress_percent(self):
+        if self.status == self.Status.FINISHED:
+            return 100
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
@@ -184,6 +201,23 @@ class Job(Authored):
             else:
                 rq_job.cancel()
         return bool(self._mark_ended(self.Status.CANCELLED, message="Cancelled."))
+
+
+def with_outputs(jobs):
+    """``jobs`` as a list, each with ``outputs``: (what it is called, row) for every row its result names that
+    still exists, in the order of `RESULT_ROWS`. One query per kind of row, whatever the number of jobs."""
+    jobs = list(jobs)
+    rows = {}
+    for key, (model, _) in RESULT_ROWS.items():
+        pks = {job.result[key] for job in jobs if key in job.result}
+        rows[key] = apps.get_model(model).objects.in_bulk(pks) if pks else {}
+    for job in jobs:
+        job.outputs = [
+            (label, rows[key][job.result[key]])
+            for key, (_, label) in RESULT_ROWS.items()
+            if job.result.get(key) in rows[key]
+        ]
+    return jobs
 
 
 def fail_jobs_of_dead_worker(worker_name, reason):

@@ -12,6 +12,7 @@ import functools
 import time
 import traceback
 
+from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -24,10 +25,13 @@ class Outcome:
     result: dict = dataclasses.field(default_factory=dict)
 
 
+PROGRESS_INTERVAL = 0.5
+
+
 class Progress:
     """Writes ``done`` of ``total`` and a message to the job's row, at most every ``interval`` seconds."""
 
-    def __init__(self, job_pk, *, interval=0.5):
+    def __init__(self, job_pk, *, interval=PROGRESS_INTERVAL):
         self.job_pk = job_pk
         self.interval = interval
         self._last_write = 0.0
@@ -79,8 +83,13 @@ def tracked(function):
             raise
         finally:
             Job.objects.get(pk=job_pk).release_owned_files()
+        # Whatever was last reported, a job that finished did all of its work.
         Job.objects.filter(pk=job_pk, status=Job.Status.RUNNING).update(
-            status=Job.Status.FINISHED, finished=timezone.now(), message=outcome.message, result=outcome.result
+            status=Job.Status.FINISHED,
+            finished=timezone.now(),
+            message=outcome.message,
+            result=outcome.result,
+            progress_done=F("progress_total"),
         )
         return outcome.result
 

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView, View
 
 from ratingsite.accounts.mixins import ResearcherRequiredMixin
-from ratingsite.jobs.models import Job
+from ratingsite.jobs.models import Job, with_outputs
 
 
 class JobList(ResearcherRequiredMixin, ListView):
@@ -18,6 +18,7 @@ class JobList(ResearcherRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["object_list"] = context["job_list"] = with_outputs(context["object_list"])
         context["any_active"] = any(job.is_active for job in context["object_list"])
         return context
 
@@ -31,7 +32,7 @@ class JobDetail(ResearcherRequiredMixin, DetailView):
     def get_object(self, queryset=None):
         job = super().get_object(queryset)
         job.sync_with_queue()
-        return job
+        return with_outputs([job])[0]
 
 
 class JobCancel(ResearcherRequiredMixin, View):

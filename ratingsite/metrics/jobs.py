@@ -116,7 +116,11 @@ def enqueue_evaluation(synthetic_set, reference_set, size, created_by=None):
         synthetic_set=synthetic_set, reference_set=reference_set, size=size, defaults={"created_by": created_by}
     )
     evaluation.job = Job.enqueue(
-        evaluate_set, {"evaluation_pk": evaluation.pk}, kind=EVALUATION_JOB_KIND, created_by=created_by
+        evaluate_set,
+        {"evaluation_pk": evaluation.pk},
+        kind=EVALUATION_JOB_KIND,
+        created_by=created_by,
+        result={"evaluation": evaluation.pk},
     )
     evaluation.save(update_fields=["job"])
     return evaluation

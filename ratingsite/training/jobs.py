@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from rq import Worker
 
+from ratingsite.core.templatetags.durations import duration
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
@@ -67,7 +68,7 @@ def run_training(run, progress):
             epoch,
             epochs,
             f"Epoch {epoch} of {epochs}: D loss {record['d_loss']:.3f}, G loss {record['g_loss']:.3f}, "
-            f"D(x) {record['d_real']:.2f}, D(G(z)) {record['d_fake']:.2f}; about {_duration(seconds_left)} left.",
+            f"D(x) {record['d_real']:.2f}, D(G(z)) {record['d_fake']:.2f}; about {duration(seconds_left)} left.",
         )
         # train() writes a snapshot right after reporting its epoch, so earlier epochs' files are complete.
         if any(snapshot_epoch < epoch for snapshot_epoch in pending):
@@ -85,15 +86,14 @@ def run_training(run, progress):
     )
 
 
-def _duration(seconds):
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
-
-
 def enqueue_training(run, created_by=None):
     job = Job.enqueue(
-        train_run, {"run_pk": run.pk}, kind=TRAINING_JOB_KIND, created_by=created_by, queue=training_queue()
+        train_run,
+        {"run_pk": run.pk},
+        kind=TRAINING_JOB_KIND,
+        created_by=created_by,
+        queue=training_queue(),
+        result={"run": run.pk},
     )
     TrainingRun.objects.filter(pk=run.pk).update(job=job)
     run.job = job
@@ -113,7 +113,10 @@ def generate_set(progress, *, snapshot_pk, count, seed, created_by_pk=None):
     evaluation = enqueue_evaluation(
         report.image_set, snapshot.run.dataset, snapshot.run.config(device="cpu").image_size, created_by=created_by
     )
-    return Outcome(f"{report.message} Scoring queued as job #{evaluation.job.pk}.", report.as_dict())
+    return Outcome(
+        f"{report.message} Scoring queued as job #{evaluation.job.pk}.",
+        {**report.as_dict(), "scoring_job": evaluation.job.pk},
+    )
 
 
 def generate_from_snapshot(snapshot, *, count, seed, created_by=None, progress=None):
@@ -129,6 +132,8 @@ def generate_from_snapshot(snapshot, *, count, seed, created_by=None, progress=N
             kind=ImageSet.Kind.SYNTHETIC,
             resize_mode=run.dataset.resize_mode,
             provenance={
+                # Not the temporary folder the images were written to.
+                "source": f"training run #{run.pk}, snapshot at epoch {snapshot.epoch}",
                 "model": run.architecture,
                 "training_run": run.pk,
                 "snapshot_epoch": snapshot.epoch,

@@ -17,7 +17,6 @@ finished, and its job row says so even if an earlier account of it said failed (
 `finish_training_job_from_files`).
 """
 
-import json
 from pathlib import Path
 
 from django.conf import settings
@@ -30,7 +29,7 @@ from ratingsite.core.models import Owned
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import OUTCOMES_ON_DISK, Job
 from synthesis.models import ARCHITECTURES
-from synthesis.training import TrainingConfig, sample_grid_path, snapshot_path
+from synthesis.training import TrainingConfig, read_history, resume_epoch, sample_grid_path, snapshot_path
 
 TRAINING_JOB_KIND = "train DCGAN"
 
@@ -113,13 +112,19 @@ class TrainingRun(Owned):
         return list(self.snapshots.all())
 
     def history(self):
-        """The per-epoch history saved with the last resume checkpoint ([] before the first one)."""
-        history_file = self.out_dir / "history.json"
-        return json.loads(history_file.read_text()) if history_file.is_file() else []
+        """Every epoch trained so far, up to the one that ended last, while the run trains too ([] before the first).
+
+        After a run was stopped this may go past `resume_epoch`: the epochs after it are trained again.
+        """
+        return read_history(self.out_dir)
+
+    def resume_epoch(self):
+        """The epoch that the run goes on from when it is queued again: its resume checkpoint's (0: the start)."""
+        return resume_epoch(self.out_dir)
 
     def is_complete_on_disk(self):
-        """Whether the history saved with the last resume checkpoint reaches the last epoch, with every snapshot."""
-        return len(self.history()) >= self.epochs and all(
+        """Whether the resume checkpoint holds the last epoch, and every snapshot is there."""
+        return self.resume_epoch() >= self.epochs and all(
             snapshot_path(self.out_dir, epoch).is_file() for epoch in self.snapshot_epochs
         )
 

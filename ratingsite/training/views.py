@@ -47,11 +47,13 @@ class TrainingRunDetail(VisibleObjectsMixin, DetailView):
         if run.job is not None:
             run.job.sync_with_queue()
         history = run.history()
+        resume_epoch = run.resume_epoch()
         context.update(
             history=history,
             latest=history[-1] if history else None,
+            resume_epoch=resume_epoch,
             snapshots=run.snapshots.prefetch_related("generated_sets__image_set"),
-            can_resume=(run.job is None or not run.job.is_active) and len(history) < run.epochs,
+            can_resume=(run.job is None or not run.job.is_active) and resume_epoch < run.epochs,
             generate_form=GenerateSetForm(initial={"seed": run.seed}),
         )
         return context
@@ -68,7 +70,7 @@ class TrainingRunResume(MayChangeMixin, View):
             messages.info(request, "This run is already queued or running.")
         else:
             jobs.enqueue_training(run, created_by=request.user)
-            messages.success(request, "Queued again; training continues from the last resume checkpoint.")
+            messages.success(request, f"Queued again; training goes on from epoch {run.resume_epoch()}.")
         return redirect(run)
 
 

@@ -1,12 +1,9 @@
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import sync_playwright
 
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.training import jobs as training_jobs
-from tests.e2e.browsing import CHROMIUM, CHROMIUM_FLAGS
+from tests.e2e.browsing import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 from tests.images import hc18_folder
 
 
@@ -15,11 +12,7 @@ def browser(monkeypatch):
     # Playwright's sync API keeps an event loop running in this thread, and Django refuses database calls
     # from a thread with a running loop unless told that this one is safe: the test's own calls are.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; .ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser

@@ -12,8 +12,6 @@ studies); the analysis of a study is for those who may change it, which here has
 for its plots and files) — the point is who gets past the check.
 """
 
-import json
-
 import numpy as np
 import pytest
 from django.contrib import admin
@@ -58,6 +56,7 @@ TABLE = {
     "imagesets:imageset-collaborators": (lambda w: {"pk": w["synthetic"].pk}, SHARE_PAGE),
     "imagesets:image-file": (lambda w: {"pk": w["image"].pk}, RESEARCH_PAGE),
     "imagesets:image-derived-file": (lambda w: {"pk": w["image"].pk, "size": 64}, RESEARCH_PAGE),
+    "imagesets:image-thumbnail": (lambda w: {"pk": w["image"].pk}, RESEARCH_PAGE),
     "jobs:job-list": (lambda w: {}, RESEARCH_PAGE),
     "jobs:job-detail": (lambda w: {"pk": w["job"].pk}, RESEARCH_PAGE),
     "jobs:job-cancel": (lambda w: {"pk": w["job"].pk}, CHANGE_POST),
@@ -170,8 +169,7 @@ def world():
         created_by=owner,
     )  # fmt: skip
     run.out_dir.mkdir(parents=True, exist_ok=True)
-    history = [{"epoch": 1, "d_loss": 1.0, "g_loss": 1.0, "d_real": 0.5, "d_fake": 0.5}]
-    (run.out_dir / "history.json").write_text(json.dumps(history))
+    (run.out_dir / "history.csv").write_text("epoch,d_loss,g_loss,d_real,d_fake\n1,1.0,1.0,0.5,0.5\n")
     snapshot = Snapshot.objects.create(run=run, epoch=1, checkpoint="none.pt", sample_grid=stored("grid.png", pixels))
     evaluation = Evaluation.objects.create(synthetic_set=synthetic, reference_set=real, size=64, created_by=owner)
     job = Job.objects.create(kind="test job", status=Job.Status.RUNNING, created_by=owner)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from synthesis.data import choose_subset, list_images, load_images
-from synthesis.training import RunDirectoryBusy, TrainingConfig, train
+from synthesis.training import RunDirectoryBusy, TrainingConfig, read_history, resume_epoch, train
 from tests.synthesis.conftest import REPO_ROOT
 
 
@@ -76,6 +76,52 @@ def test_crashed_run_resumes_from_the_last_rolling_checkpoint(tmp_path, make_con
     assert epochs_run == [3, 4]
     assert resumed == straight
     assert_same_weights(final_state(tmp_path / "straight"), final_state(tmp_path / "resumed"))
+
+
+def test_the_history_can_be_followed_epoch_by_epoch(tmp_path, make_config, images64):
+    """After every epoch its line is on disk, while the resume checkpoint holds only every second epoch."""
+    seen = []
+
+    def look(epoch, epochs, record):
+        seen.append((read_history(tmp_path), resume_epoch(tmp_path)))
+
+    history = train(make_config(epochs=5, snapshot_epochs=(5,), resume_every=2), images64, tmp_path, progress=look)
+    assert [trained for trained, _ in seen] == [history[:epoch] for epoch in range(1, 6)]
+    assert [checkpoint for _, checkpoint in seen] == [0, 0, 2, 2, 4]
+    assert resume_epoch(tmp_path) == 5 and read_history(tmp_path) == history
+
+
+def test_a_killed_run_shows_what_it_trained_and_resumes_from_its_checkpoint(tmp_path, make_config, images64):
+    config = make_config(epochs=4, snapshot_epochs=(4,), resume_every=2)
+
+    def killed_after_epoch_3(epoch, epochs, record):
+        if epoch == 3:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        train(config, images64, tmp_path, progress=killed_after_epoch_3)
+    trained = read_history(tmp_path)
+    assert [record["epoch"] for record in trained] == [1, 2, 3]
+    assert resume_epoch(tmp_path) == 2
+
+    logged_on_resuming = []
+    resumed = train(
+        config,
+        images64,
+        tmp_path,
+        progress=lambda epoch, epochs, record: logged_on_resuming.append(read_history(tmp_path)),
+    )
+    assert [record["epoch"] for record in logged_on_resuming[0]] == [1, 2, 3]
+    assert logged_on_resuming[0][:2] == trained[:2]
+    assert read_history(tmp_path) == resumed
+
+
+def test_a_history_line_still_being_written_is_left_out(tmp_path, make_config, images64):
+    history = train(make_config(epochs=2, snapshot_epochs=(2,)), images64, tmp_path)
+    with open(tmp_path / "history.csv", "a") as file:
+        file.write("3,0.69")
+    assert read_history(tmp_path) == history
+    assert read_history(tmp_path / "not trained") == [] and resume_epoch(tmp_path / "not trained") == 0
 
 
 def test_finished_run_is_not_trained_again(tmp_path, make_config, images64):

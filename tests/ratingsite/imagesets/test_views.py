@@ -1,12 +1,15 @@
 """The researcher's web import: upload a zip, a job imports it through a real worker, the pages show it."""
 
 import io
+import re
 import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image as PILImage
 
+from ratingsite.imagesets import views
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
 from tests.factories import RaterFactory, ResearcherFactory
@@ -44,6 +47,7 @@ def test_upload_of_100_half_size_images_through_a_worker(researcher_client, run_
     assert (job.progress_done, job.progress_total) == (100, 100)
     image_set = ImageSet.objects.get(pk=job.result["image_set"])
     assert image_set.images.count() == 100
+    assert image_set.provenance["source"] == "images.zip"  # as uploaded, not the stored copy's random name
     assert not (media_root / "uploads").exists() or not any((media_root / "uploads").iterdir())
 
     page = researcher_client.get(job.get_absolute_url()).content.decode()
@@ -144,3 +148,39 @@ def test_deleting_a_set_deletes_its_files(hc18_dir, media_root):
     assert any(path.is_file() for path in media_root.rglob("*"))
     image_set.delete()
     assert not any(path.is_file() for path in media_root.rglob("*"))
+
+
+def test_a_set_page_pages_through_every_image(researcher_client, real_set, monkeypatch):
+    monkeypatch.setattr(views, "IMAGES_PER_PAGE", 10)
+    url = real_set.get_absolute_url()
+    first = researcher_client.get(url).content.decode()
+    assert first.count("<figure>") == 10 and "Images 1 to 10 of 24" in first
+    assert '<a href="?page=2">next</a>' in first
+    last = researcher_client.get(f"{url}?page=3").content.decode()
+    assert last.count("<figure>") == 4 and "Images 21 to 24 of 24" in last
+    shown = set()
+    for page in (1, 2, 3):
+        shown.update(
+            re.findall(
+                r"/imagesets/images/(\d+)/thumbnail.png", researcher_client.get(f"{url}?page={page}").content.decode()
+            )
+        )
+    assert shown == {str(pk) for pk in real_set.images.values_list("pk", flat=True)}
+    assert "Images 21 to 24 of 24" in researcher_client.get(f"{url}?page=99").content.decode()
+
+
+def test_thumbnails_keep_the_images_aspect_ratio(researcher_client, real_set):
+    image = real_set.images.first()
+    assert (image.width, image.height) == (400, 270)  # HC18 half size
+    page = researcher_client.get(real_set.get_absolute_url()).content.decode()
+    url = reverse("imagesets:image-thumbnail", args=[image.pk])
+    assert f'<img src="{url}" width="128" height="86"' in page
+    response = researcher_client.get(url)
+    assert response["Content-Type"] == "image/png" and "max-age" in response["Cache-Control"]
+    thumbnail = PILImage.open(io.BytesIO(response.content))
+    assert thumbnail.size == (256, 173) and thumbnail.mode == "L"
+
+
+def test_derived_versions_read_one_line_per_size(researcher_client, real_set):
+    page = researcher_client.get(real_set.get_absolute_url()).content.decode()
+    assert "<dd>64 x 64: 24 images<br>128 x 128: 24 images<br>resize mode: stretch</dd>" in page

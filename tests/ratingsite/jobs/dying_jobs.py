@@ -26,3 +26,10 @@ def refuse_input(progress):
 @tracked
 def crash(progress):
     return {}["missing"]
+
+
+@tracked
+def finish_before_the_last_report(progress):
+    """Ends with its last step's report throttled away, as `Progress` does with reports less than 0.5 s apart."""
+    progress(1, 4, "step 1 of 4")
+    return Outcome("Done.")

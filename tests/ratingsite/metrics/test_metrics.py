@@ -174,4 +174,6 @@ def test_uploaded_synthetic_set_is_scored_against_the_chosen_real_set(real_set, 
     evaluation = Evaluation.objects.get()
     assert evaluation.synthetic_set.name == "other model" and evaluation.reference_set == real_set
     assert evaluation.size == 64 and evaluation.job.status == Job.Status.FINISHED, evaluation.job.error
-    assert "Scoring against HC18 24 queued" in Job.objects.get(kind="import images").message
+    imported = Job.objects.get(kind="import images")
+    assert "Scoring against HC18 24 queued" in imported.message
+    assert imported.result["scoring_job"] == evaluation.job.pk

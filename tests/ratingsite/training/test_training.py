@@ -1,5 +1,6 @@
 """Training runs, snapshots and generated sets through a real rq worker, at tiny sizes on the CPU."""
 
+import dataclasses
 import io
 import json
 import os
@@ -64,13 +65,21 @@ def test_training_job_snapshots_and_generated_sets(real_set, run_worker, client)
         assert image_set.provenance["training_run"] == run.pk
         assert image_set.provenance["snapshot_epoch"] == item.snapshot.epoch
         assert image_set.provenance["train_images"] == 16 and image_set.provenance["lr"] == 2e-4
+        assert image_set.provenance["source"] == f"training run #{run.pk}, snapshot at epoch {item.snapshot.epoch}"
         image = image_set.images.first()
         assert (image.width, image.height) == (64, 64)
         assert set(DerivedImage.objects.filter(image=image).values_list("size", flat=True)) == {64}
 
     client.force_login(ResearcherFactory())
+    generated_page = client.get(generated.get(snapshot__epoch=2).image_set.get_absolute_url()).content.decode()
+    assert (
+        f'Generated from</dt><dd><a href="{run.get_absolute_url()}#snapshot-2">the snapshot at epoch 2</a> '
+        f'of <a href="{run.get_absolute_url()}">tiny</a>, seed 1</dd>'
+    ) in generated_page
+    assert f"source: training run #{run.pk}, snapshot at epoch 2;" in generated_page
     page = client.get(run.get_absolute_url()).content.decode()
-    assert "epoch 3 / 3" in page and "Trained 3 epochs" in page and "Saved history: 3 epochs" in page
+    assert 'id="snapshot-2"' in page
+    assert "epoch 3 / 3" in page and "Trained 3 epochs" in page and "Epoch 3 of 3: D loss" in page
     curve = client.get(reverse("training:trainingrun-loss-curve", args=[run.pk]))
     assert curve["Content-Type"] == "image/png"
     assert PILImage.open(io.BytesIO(curve.content)).size == (800, 600)
@@ -110,6 +119,61 @@ def test_requeued_run_resumes_from_its_checkpoint(real_set, run_worker):
     assert [record["epoch"] for record in history] == [1, 2, 3, 4]
     assert history[:2] == partial
     assert Job.objects.get().message.startswith("Trained 4 epochs")
+
+
+def train_until_killed(run, *, after_epoch, resume_every):
+    """Train ``run`` in the foreground until its trainer dies right after ``after_epoch``, as a cancel kills it."""
+
+    def killed(epoch, epochs, record):
+        if epoch == after_epoch:
+            raise RuntimeError("killed")
+
+    config = dataclasses.replace(run.config(), resume_every=resume_every)
+    with pytest.raises(RuntimeError, match="killed"):
+        train(config, jobs.training_images(run), run.out_dir, progress=killed)
+
+
+def test_run_page_shows_the_loss_curve_and_latest_epoch_while_training(real_set, rq_queues, client):
+    researcher = ResearcherFactory()
+    run = tiny_run(real_set, images_per_snapshot=0, epochs=6, snapshot_epochs=[6], created_by=researcher)
+    job = jobs.enqueue_training(run, created_by=researcher)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)  # its worker is in epoch 4
+    train_until_killed(run, after_epoch=3, resume_every=10)
+    latest = run.history()[-1]
+    client.force_login(researcher)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'http-equiv="refresh"' in page
+    assert (
+        f"Epoch 3 of 6: D loss {latest['d_loss']:.3f}, G loss {latest['g_loss']:.3f}, "
+        f"D(x) {latest['d_real']:.2f}, D(G(z)) {latest['d_fake']:.2f}."
+    ) in page
+    assert f'src="{reverse("training:trainingrun-loss-curve", args=[run.pk])}?epochs=3"' in page
+    assert ">Cancel</button>" in page and "Resume" not in page
+    curve = client.get(reverse("training:trainingrun-loss-curve", args=[run.pk]))
+    assert PILImage.open(io.BytesIO(curve.content)).size == (800, 600)
+
+
+def test_cancelled_run_shows_what_it_trained_and_resumes_from_its_checkpoint(real_set, run_worker, client):
+    researcher = ResearcherFactory()
+    run = tiny_run(real_set, images_per_snapshot=0, epochs=5, snapshot_epochs=[5], created_by=researcher)
+    job = jobs.enqueue_training(run, created_by=researcher)
+    assert job.cancel()
+    train_until_killed(run, after_epoch=3, resume_every=2)
+    client.force_login(researcher)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert "Epoch 3 of 5: D loss" in page and "?epochs=3" in page
+    assert ">Resume from epoch 2</button>" in page
+    assert "The last checkpoint holds epoch 2: epoch 3 is trained again." in page
+
+    response = client.post(reverse("training:trainingrun-resume", args=[run.pk]), follow=True)
+    assert "training goes on from epoch 2" in response.content.decode()
+    run_worker()
+    run.refresh_from_db()
+    assert run.job.status == Job.Status.FINISHED, run.job.error
+    assert [record["epoch"] for record in run.history()] == [1, 2, 3, 4, 5]
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Epoch 5 of 5" in page and "Resume" not in page
 
 
 def test_training_goes_to_the_gpu_queue_when_a_worker_listens_there(rq_queues):
