@@ -191,6 +191,8 @@ def enqueue_rewrite(study, created_by=None):
 
 def enqueue_study_job(study, job_function, kind, created_by):
     """Queue ``job_function`` for ``study`` and make it the study's job (the one its page follows)."""
-    study.job = Job.enqueue(job_function, {"study_pk": study.pk}, kind=kind, created_by=created_by)
+    study.job = Job.enqueue(
+        job_function, {"study_pk": study.pk}, kind=kind, created_by=created_by, result={"study": study.pk}
+    )
     Study.objects.filter(pk=study.pk).update(job=study.job)
     return study.job
