@@ -1,11 +1,12 @@
 """Loss curves of a training run, drawn with Matplotlib's Agg renderer (no display, no pyplot state)."""
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 
 def plot_history(history, path):
     """Write a PNG (to a path or binary file) of per-epoch losses (top) and mean D outputs (bottom) of a history."""
+    # Here, not at the top: the site's run page imports this module, and its other pages need no matplotlib.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     epochs = [record["epoch"] for record in history]
     figure = Figure(figsize=(8, 6), layout="constrained")
     FigureCanvasAgg(figure)

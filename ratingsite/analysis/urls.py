@@ -1,10 +1,18 @@
 from django.urls import path
 
-from ratingsite.analysis import views
+from ratingsite.core.lazy import lazy_view
 
 app_name = "analysis"
 urlpatterns = [
-    path("studies/<int:pk>/", views.StudyAnalysis.as_view(), name="study-analysis"),
-    path("studies/<int:pk>/plots/<slug:name>.<str:image_format>", views.StudyAnalysisPlot.as_view(), name="plot"),
-    path("studies/<int:pk>/export/<str:filename>", views.StudyAnalysisExport.as_view(), name="export"),
+    path("studies/<int:pk>/", lazy_view("ratingsite.analysis.views.StudyAnalysis"), name="study-analysis"),
+    path(
+        "studies/<int:pk>/plots/<slug:name>.<str:image_format>",
+        lazy_view("ratingsite.analysis.views.StudyAnalysisPlot"),
+        name="plot",
+    ),
+    path(
+        "studies/<int:pk>/export/<str:filename>",
+        lazy_view("ratingsite.analysis.views.StudyAnalysisExport"),
+        name="export",
+    ),
 ]

@@ -1,7 +1,6 @@
 import secrets
 from collections import Counter
 
-import pandas as pd
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -12,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import CreateView, DetailView, ListView, View
 
-from evaluation.attention import pass_rates
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.accounts.models import RATERS, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
@@ -90,6 +88,11 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
         has_attention_checks = study.sources.filter(attention_check=True).exists()
         attention = {}
         if has_attention_checks:
+            # Imported here: pandas is for this panel, not for every page (the rating page included).
+            import pandas as pd
+
+            from evaluation.attention import pass_rates
+
             answers = (
                 with_attention(Rating.objects.filter(item__study=study))
                 .exclude(attention_answer=None)
