@@ -78,31 +78,16 @@ def main():
         django.setup()
         from django.core.management import call_command
 
+        from ratingsite.core.management.commands.serve import gunicorn_command
         from ratingsite.studies.models import Rating
 
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         study = prepare_study(arguments.items)
         raters = make_raters(study, arguments.raters)
+        # As serve starts it (preloaded, 2 workers x 4 threads); its access log, on stdout, is not shown.
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "ratingsite.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{arguments.port}",
-                "--workers",
-                "2",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "4",
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO_ROOT,
-            env=environment,
+            gunicorn_command("127.0.0.1", arguments.port, 2), cwd=REPO_ROOT, env=environment, stdout=subprocess.DEVNULL
         )
         base_url = f"http://127.0.0.1:{arguments.port}"
         wait_until_up(base_url)
