@@ -12,8 +12,8 @@ dies, but it stays in the worker's session.
   storing left behind is swept away, as it is when ``serve`` starts.
 * gunicorn loads the site before it forks its web workers (``--preload``), and the URL to open is
   printed once the site answers it, so that the first page a user opens is not the one that waits for the
-  imports. Its control socket and heartbeat files lie in ``DATA_DIR``, as every file of the tool does at
-  run time: another ``serve`` with another ``DATA_DIR`` and port shares none of them.
+  imports. Its control socket and heartbeat files lie in ``DATA_DIR``, beside the database and the
+  embedded Redis, so that another ``serve`` with another ``DATA_DIR`` and port shares no file with this one.
 * SIGTERM or SIGINT (Ctrl-C) stops the children in the reverse order of their start: every process of
   a child's session gets SIGTERM, then SIGKILL after a grace period, until none is left. A work horse
   dies of SIGTERM at once and its worker records the job as failed; the rows of the jobs still active
