@@ -81,6 +81,9 @@ def test_serve_runs_everything_and_ctrl_c_stops_everything(tmp_path, hc18_dir):
         assert any("redis-server" in command for command in commands), commands
         assert any("rqworker default gpu" in command for command in commands), commands
         assert any("gunicorn" in command for command in commands), commands
+        # The worker imports the jobs' libraries once, for every work horse it forks to inherit.
+        [worker] = worker_of(serve)
+        wait_for(lambda: "libtorch" in Path(f"/proc/{worker.pid}/maps").read_text(), 60, "torch in the worker")
 
         status, page = browser.log_in("admin", "smoke-test-password")
         assert status == 200 and "Welcome, admin" in page
