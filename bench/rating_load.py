@@ -23,6 +23,7 @@ import argparse
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -78,31 +79,19 @@ def main():
         django.setup()
         from django.core.management import call_command
 
+        from ratingsite.core.management.commands.serve import gunicorn_command
         from ratingsite.studies.models import Rating
 
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         study = prepare_study(arguments.items)
         raters = make_raters(study, arguments.raters)
+        # As serve starts it (preloaded, 2 workers x 4 threads), showing warnings only, and no access log.
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "ratingsite.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{arguments.port}",
-                "--workers",
-                "2",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "4",
-                "--log-level",
-                "warning",
-            ],
+            gunicorn_command("127.0.0.1", arguments.port, 2) + ["--log-level", "warning"],
             cwd=REPO_ROOT,
             env=environment,
+            stdout=subprocess.DEVNULL,
         )
         base_url = f"http://127.0.0.1:{arguments.port}"
         wait_until_up(base_url)
@@ -119,6 +108,7 @@ def main():
         connections.close_all()
         with psycopg.connect(f"{arguments.postgres}/postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        shutil.rmtree(data_dir)
 
 
 def prepare_study(item_count):
@@ -176,10 +166,14 @@ def run_load(base_url, study_pk, raters, seconds, think_seconds):
     lock = threading.Lock()
     start = threading.Barrier(len(raters) + 1)
     stop_at = [0.0]
+    # One after the other, before the load: a login hashes the password (about 0.4 s of a core), so fifty at
+    # once would wait for one another past the client's timeout, and they are not what is measured.
+    browsers = {username: Browser(base_url) for username in raters}
+    for username, browser in browsers.items():
+        browser.log_in(username, "load-test-password")
 
     def rater_loop(username):
-        browser = Browser(base_url)
-        browser.log_in(username, "load-test-password")
+        browser = browsers[username]
         # Submissions are timed on their own, without following the redirect to the next page.
         no_redirects = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(browser.cookies), NoRedirects)
         think = random.Random(username)

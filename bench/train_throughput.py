@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image  # noqa: E402
 
+from synthesis.config import TrainingConfig, resolve_device  # noqa: E402
 from synthesis.data import list_images, load_images  # noqa: E402
 from synthesis.generation import generate_pixels  # noqa: E402
 from synthesis.models import build_discriminator, build_generator  # noqa: E402
-from synthesis.training import TrainingConfig, resolve_device, train  # noqa: E402
+from synthesis.training import train  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "hc18" / "training_set_half"
 BATCH_SIZE = 128

@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 | --- | --- | --- |
-| ``DATA_DIR`` | ``./data`` beside manage.py | where the embedded defaults keep their state |
+| ``DATA_DIR`` | ``./data`` beside manage.py | where the embedded defaults keep their state, and ``serve`` its runtime files |
 | ``DATABASE_URL`` | SQLite file ``DATA_DIR/db.sqlite3`` | any URL dj-database-url understands, e.g. ``postgres://user@host:5432/db`` |
 | ``REDIS_URL`` | the embedded Redis on the unix socket ``DATA_DIR/redis.sock`` | a real Redis for the rq queues |
 | ``MEDIA_ROOT`` | ``DATA_DIR/media`` | stored images; shared by every worker when scaled out |
@@ -216,6 +216,7 @@ RQ_QUEUES = {
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 48 * 3600},
 }
 RQ_SHOW_ADMIN_LINK = True
+RQ = {"WORKER_CLASS": "ratingsite.core.worker.JobLibrariesWorker"}
 
 IMPORT_MAX_ARCHIVE_BYTES = int(os.environ.get("IMPORT_MAX_ARCHIVE_BYTES", 2 * 1024**3))
 IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", 8 * 1024**3))

@@ -2,6 +2,7 @@
 
 * `synthesis.preprocessing`: the one resize and the one PNG encoder that every step of the tool uses for
   real and synthetic images alike.
+* `synthesis.config`: what describes a training run (`TrainingConfig`, the architectures, file names), without torch.
 * `synthesis.models`: DCGAN64 and DCGAN128 (Radford et al. 2016).
 * `synthesis.data`: choosing, loading and augmenting training images.
 * `synthesis.training`: the training loop, `train`, with snapshots and exact resumption.

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .config import TrainingConfig, resolve_device
 from .data import choose_subset, list_images, load_images
 from .generation import generate_images
-from .training import TrainingConfig, resolve_device, train
+from .training import train
 
 DEFAULTS = TrainingConfig()
 

@@ -13,7 +13,7 @@ import math
 
 from torch import nn
 
-ARCHITECTURES = {"dcgan64": 64, "dcgan128": 128}
+from .config import image_size_of
 
 
 def _widths(image_size, base):
@@ -54,13 +54,6 @@ def init_weights(module):
     elif isinstance(module, nn.BatchNorm2d):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
-
-
-def image_size_of(architecture):
-    """The side in pixels of the images an architecture (``"dcgan64"``/``"dcgan128"``) makes."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[architecture]
 
 
 def build_generator(architecture, nz=100, ngf=64, nc=1):

@@ -1,9 +1,5 @@
 """Loss curves of a training run, drawn with Matplotlib's Agg renderer (no display, no pyplot state)."""
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 # Up to this many epochs each one is marked: a run's first epochs are points, not yet a curve.
 MARKED_EPOCHS = 30
 
@@ -15,6 +11,11 @@ def plot_history(history, path):
 
 def history_figure(history):
     """The figure that `plot_history` writes."""
+    # Here, not at the top: the site's run page imports this module, and its other pages need no matplotlib.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     epochs = [record["epoch"] for record in history]
     figure = Figure(figsize=(8, 6), layout="constrained")
     FigureCanvasAgg(figure)

@@ -9,7 +9,6 @@ from PIL import Image as PILImage
 
 from evaluation.images import image_set_from_pil
 from evaluation.reference_cache import ReferenceCache
-from evaluation.registry import compute_metrics, per_image_table
 from ratingsite.imagesets.models import DerivedImage
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
@@ -56,6 +55,10 @@ def evaluate_set(progress, *, evaluation_pk):
 
 def score(evaluation, progress):
     """Compute every registered metric for ``evaluation`` and store set values, tables and per-image values."""
+    # Here, not at the top: the registry imports every metric's libraries (torch, scipy, scikit-image),
+    # which a scoring job needs but none of the pages that import this module.
+    from evaluation.registry import compute_metrics, per_image_table
+
     progress(0, 1, "Loading images.")
     real = load_for_evaluation(evaluation.reference_set, evaluation.size)
     synthetic = load_for_evaluation(evaluation.synthetic_set, evaluation.size)

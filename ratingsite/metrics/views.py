@@ -1,12 +1,9 @@
 import math
 
-import pandas as pd
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, TemplateView, View
 
-from evaluation.registry import METRICS
-from evaluation.significance import significance_table
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin
 from ratingsite.core.forms import errors_as_message, visible_choices
 from ratingsite.imagesets.models import ImageSet
@@ -27,6 +24,10 @@ class EvaluationDetail(ResearcherRequiredMixin, DetailView):
         return Evaluation.objects.filter(synthetic_set__in=ImageSet.visible_to(self.request.user))
 
     def get_context_data(self, **kwargs):
+        # The registry imports every metric's libraries (torch, scipy, scikit-image), so only the pages that
+        # describe metrics import it, not every page of the site through the URLconf.
+        from evaluation.registry import METRICS
+
         context = super().get_context_data(**kwargs)
         evaluation = self.object
         if evaluation.job is not None:
@@ -74,6 +75,8 @@ class MetricsHelp(ResearcherRequiredMixin, TemplateView):
     template_name = "metrics/metrics_help.html"
 
     def get_context_data(self, **kwargs):
+        from evaluation.registry import METRICS
+
         return super().get_context_data(metrics=METRICS.values(), **kwargs)
 
 
@@ -134,6 +137,10 @@ def _shade(value, low, high):
 
 def settings_significance(evaluations):
     """Kruskal-Wallis and ANOVA of every per-image metric across subset sizes and across epochs."""
+    import pandas as pd
+
+    from evaluation.significance import significance_table
+
     snapshots = {evaluation.pk: evaluation.synthetic_set.generated_from.snapshot for evaluation in evaluations}
     rows = [
         {

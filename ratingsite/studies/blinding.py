@@ -14,7 +14,6 @@ carried no information:
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ratingsite.studies.models import StudyItem
 
@@ -33,6 +32,9 @@ def file_size_auc(sizes):
     AUC = U / (n_real n_synthetic), U the Mann-Whitney statistic of the real files' sizes against the
     synthetic files' sizes, from `file_sizes`. ``None`` when the study lacks either kind.
     """
+    # Imported here: only the study page needs scipy, and every page imports this module through the URLconf.
+    from scipy import stats
+
     real = [size for size, is_real in sizes if is_real]
     synthetic = [size for size, is_real in sizes if not is_real]
     if not real or not synthetic:

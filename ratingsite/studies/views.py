@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-import pandas as pd
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import CreateView, DetailView, ListView, UpdateView, View
 
-from evaluation.attention import pass_rates
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.accounts.models import RATERS, Invitation, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
@@ -197,6 +195,11 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
         has_attention_checks = study.sources.filter(attention_check=True).exists()
         attention = {}
         if has_attention_checks:
+            # Imported here: pandas is for this panel, not for every page (the rating page included).
+            import pandas as pd
+
+            from evaluation.attention import pass_rates
+
             answers = (
                 with_attention(Rating.objects.filter(item__study=study))
                 .exclude(attention_answer=None)

@@ -7,7 +7,7 @@ from ratingsite.training.models import (
     PAPER_SUBSET_SIZES,
     TrainingRun,
 )
-from synthesis.models import ARCHITECTURES
+from synthesis.config import ARCHITECTURES
 
 
 class NumberListField(forms.CharField):

@@ -25,9 +25,7 @@ from ratingsite.training.models import (
     Snapshot,
     TrainingRun,
 )
-from synthesis.data import choose_subset, load_images
-from synthesis.generation import generate_images
-from synthesis.training import resolve_device, train
+from synthesis.config import resolve_device
 
 GENERATION_JOB_KIND = "generate images"
 
@@ -40,6 +38,9 @@ def training_queue():
 
 def training_images(run):
     """The run's training subset: derived images of its dataset at its resolution, drawn with its seed."""
+    # torch is imported by the jobs that train and generate, not by the pages that import this module.
+    from synthesis.data import choose_subset, load_images
+
     size = run.config(device="cpu").image_size
     paths = [
         derived.file.path
@@ -55,6 +56,8 @@ def train_run(progress, *, run_pk):
 
 def run_training(run, progress):
     """Train ``run`` (resuming from its checkpoint if it has one), record its snapshots, queue generation."""
+    from synthesis.training import train
+
     images = training_images(run)
     clock = {"started": time.monotonic(), "first_epoch": None}
     pending = set(run.snapshot_epochs)
@@ -121,6 +124,8 @@ def generate_set(progress, *, snapshot_pk, count, seed, created_by_pk=None):
 
 def generate_from_snapshot(snapshot, *, count, seed, created_by=None, progress=None):
     """Generate ``count`` images from ``snapshot`` and store them as a synthetic set; returns the import report."""
+    from synthesis.generation import generate_images
+
     run = snapshot.run
     if progress is not None:
         progress(0, count, f"Generating {count} images.")

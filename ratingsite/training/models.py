@@ -28,8 +28,7 @@ from django.urls import reverse
 from ratingsite.core.models import Owned
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import OUTCOMES_ON_DISK, Job
-from synthesis.models import ARCHITECTURES
-from synthesis.training import TrainingConfig, read_history, resume_epoch, sample_grid_path, snapshot_path
+from synthesis.config import ARCHITECTURES, TrainingConfig, read_history, resume_epoch, sample_grid_path, snapshot_path
 
 TRAINING_JOB_KIND = "train DCGAN"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from synthesis.training import TrainingConfig
+from synthesis.config import TrainingConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HC18_IMAGES = REPO_ROOT / ".." / "shared" / "data" / "hc18" / "training_set_half"

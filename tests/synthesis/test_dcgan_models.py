@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from synthesis.models import build_discriminator, build_generator, image_size_of
+from synthesis.config import image_size_of
+from synthesis.models import build_discriminator, build_generator
 
 
 def parameter_count(module):

@@ -6,9 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
+from synthesis.config import snapshot_path
 from synthesis.generation import generate_images, generate_pixels, load_snapshot, sample_grid
 from synthesis.preprocessing import encode_png
-from synthesis.training import snapshot_path, train
+from synthesis.training import train
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import time
 import pytest
 import torch
 
+from synthesis.config import TrainingConfig, read_history, resume_epoch
 from synthesis.data import choose_subset, list_images, load_images
-from synthesis.training import RunDirectoryBusy, TrainingConfig, read_history, resume_epoch, train
+from synthesis.training import RunDirectoryBusy, train
 from tests.synthesis.conftest import REPO_ROOT
 
 

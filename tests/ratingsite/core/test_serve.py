@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -51,13 +52,22 @@ def embedded_environment(tmp_path):
     return {**environment, "DATA_DIR": str(tmp_path / "data"), "DJANGO_ADMIN_PASSWORD": "smoke-test-password"}
 
 
-def start_serve(tmp_path, port, data):
+def start_serve(tmp_path, port, data=None):
     log = open(tmp_path / "serve.log", "w+")
-    command = [sys.executable, "manage.py", "serve", "--port", str(port), "--web-workers", "1", "--data", str(data)]
+    command = [sys.executable, "manage.py", "serve", "--port", str(port), "--web-workers", "1"]
+    command += ["--data", str(data)] if data else []
     serve = subprocess.Popen(
         command, cwd=REPO_ROOT, env=embedded_environment(tmp_path), stdout=log, stderr=subprocess.STDOUT
     )
     return serve, log
+
+
+def stop_serve(serve, log):
+    """SIGINT, as Ctrl-C; returns serve's exit status and its output."""
+    serve.send_signal(signal.SIGINT)
+    return_code = serve.wait(60)
+    log.seek(0)
+    return return_code, log.read()
 
 
 def test_serve_runs_everything_and_ctrl_c_stops_everything(tmp_path, hc18_dir):
@@ -71,6 +81,9 @@ def test_serve_runs_everything_and_ctrl_c_stops_everything(tmp_path, hc18_dir):
         assert any("redis-server" in command for command in commands), commands
         assert any("rqworker default gpu" in command for command in commands), commands
         assert any("gunicorn" in command for command in commands), commands
+        # The worker imports the jobs' libraries once, for every work horse it forks to inherit.
+        [worker] = worker_of(serve)
+        wait_for(lambda: "libtorch" in Path(f"/proc/{worker.pid}/maps").read_text(), 60, "torch in the worker")
 
         status, page = browser.log_in("admin", "smoke-test-password")
         assert status == 200 and "Welcome, admin" in page
@@ -78,16 +91,72 @@ def test_serve_runs_everything_and_ctrl_c_stops_everything(tmp_path, hc18_dir):
         wait_for(lambda: "fullres_samples</a>" in browser.get("/imagesets/")[1], 120, "the imported set")
         assert "finished" in browser.get("/jobs/")[1]
     finally:
-        serve.send_signal(signal.SIGINT)
-        return_code = serve.wait(60)
-        log.seek(0)
-        output = log.read()
+        return_code, output = stop_serve(serve, log)
     assert return_code == 0, output
     assert "Created the admin account 'admin'" in output
     survivors = [
         process for process in descendants if process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     ]
     assert survivors == [], output
+
+
+def wait_for_the_url(folder):
+    """Until serve, started in ``folder``, prints the URL to open."""
+    wait_for(lambda: "Serving on" in (folder / "serve.log").read_text(), 120, f"the URL to open from {folder}")
+
+
+def test_serve_prints_the_url_once_the_site_answers(tmp_path):
+    port = free_port()
+    serve, log = start_serve(tmp_path, port)
+    try:
+        wait_for_the_url(tmp_path)
+        # At once, and with one try: the user who opens the URL as soon as it is printed gets the page.
+        assert Browser(f"http://127.0.0.1:{port}").get("/accounts/login/")[0] == 200
+    finally:
+        return_code, output = stop_serve(serve, log)
+    assert return_code == 0, output
+    assert f"Serving on http://127.0.0.1:{port}/" in output
+
+
+# What the processes of an instance may share with another: the code they run and the system's devices.
+READ_ONLY = tuple(Path(folder).resolve() for folder in (sys.prefix, sys.base_prefix, REPO_ROOT, "/usr", "/dev"))
+
+
+def files_in_use(serve):
+    """The files and listening unix sockets that serve and its descendants hold open, deleted ones included."""
+    paths = set()
+    for process in [psutil.Process(serve.pid), *psutil.Process(serve.pid).children(recursive=True)]:
+        with contextlib.suppress(psutil.Error, OSError):
+            for descriptor in Path(f"/proc/{process.pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(descriptor)
+                    if target.startswith("/"):
+                        paths.add(Path(target.removesuffix(" (deleted)")))
+            paths.update(Path(socket.laddr) for socket in process.net_connections(kind="unix") if socket.laddr)
+    return {path for path in paths if not any(path.is_relative_to(folder) for folder in READ_ONLY)}
+
+
+def test_two_serve_instances_with_their_own_data_dirs_share_no_file(tmp_path):
+    """Each instance's database, Redis, gunicorn control socket and heartbeat files lie in its own DATA_DIR."""
+    instances = {}
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        port = free_port()
+        instances[name] = (tmp_path / name, port, *start_serve(tmp_path / name, port))
+    try:
+        for _, port, _, _ in instances.values():
+            browser = Browser(f"http://127.0.0.1:{port}")
+            wait_for(lambda browser=browser: answers(browser, "/accounts/login/"), 120, "the login page")
+        in_use = {name: files_in_use(serve) for name, (_, _, serve, _) in instances.items()}
+    finally:
+        outputs = [stop_serve(serve, log) for _, _, serve, log in instances.values()]
+    assert [return_code for return_code, _ in outputs] == [0, 0], outputs
+    for name, (folder, _, _, _) in instances.items():
+        data_dir = folder / "data"
+        assert data_dir / "gunicorn" / "gunicorn.ctl" in in_use[name]
+        assert data_dir / "redis.sock" in in_use[name]
+        assert {path for path in in_use[name] if not path.is_relative_to(folder)} == set()
+    assert in_use["first"] & in_use["second"] == set()
 
 
 def query(data_dir, sql, *parameters):

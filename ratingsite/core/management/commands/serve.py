@@ -10,6 +10,10 @@ dies, but it stays in the worker's session.
   work horse whose worker died would go on training beside the resumed run. The jobs the dead worker
   was running are then failed at once, so that they can be resumed, and anything that an import it was
   storing left behind is swept away, as it is when ``serve`` starts.
+* gunicorn loads the site before it forks its web workers (``--preload``), and the URL to open is
+  printed once the site answers it, so that the first page a user opens is not the one that waits for the
+  imports. Its control socket and heartbeat files lie in ``DATA_DIR``, beside the database and the
+  embedded Redis, so that another ``serve`` with another ``DATA_DIR`` and port shares no file with this one.
 * SIGTERM or SIGINT (Ctrl-C) stops the children in the reverse order of their start: every process of
   a child's session gets SIGTERM, then SIGKILL after a grace period, until none is left. A work horse
   dies of SIGTERM at once and its worker records the job as failed; the rows of the jobs still active
@@ -17,6 +21,7 @@ dies, but it stays in the worker's session.
 """
 
 import contextlib
+import http.client
 import os
 import signal
 import subprocess
@@ -29,6 +34,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
+from django.urls import reverse
 
 from ratingsite.accounts.admin_account import ensure_admin
 from ratingsite.core.embedded_redis import EmbeddedRedis, EmbeddedRedisError
@@ -41,6 +47,9 @@ STOP_GRACE_SECONDS = 10
 RESTART_DELAYS = (1, 2, 4, 8, 16, 32, 60)
 # A child that exits later than this after its start is restarted after the first delay again.
 RAN_WELL_SECONDS = 60
+SUPERVISE_SECONDS = 0.2
+# While serve waits this long for the site's first answer it supervises nothing (and Ctrl-C waits).
+FIRST_ANSWER_TIMEOUT = 2
 
 
 class Command(BaseCommand):
@@ -83,11 +92,14 @@ class Command(BaseCommand):
                 self._import_first_dataset(data)
             users_of_redis.append(Child("gunicorn", lambda: self._start(gunicorn_command(host, port, web_workers))))
             users_of_redis[1].start()
-            self._log(self.style.SUCCESS(f"Serving on http://{host}:{port}/ ; Ctrl-C stops everything."))
+            announced = False
             while not stopping:
                 for child in redis + users_of_redis:
                     child.supervise(self._log)
-                time.sleep(0.2)
+                if not announced and site_answers(host, port):
+                    self._log(self.style.SUCCESS(f"Serving on http://{host}:{port}/ ; Ctrl-C stops everything."))
+                    announced = True
+                time.sleep(SUPERVISE_SECONDS)
         except EmbeddedRedisError as error:
             raise CommandError(str(error)) from error
         finally:
@@ -171,11 +183,14 @@ class Command(BaseCommand):
 
 
 def gunicorn_command(host, port, web_workers):
+    runtime_files = settings.DATA_DIR / "gunicorn"
+    runtime_files.mkdir(exist_ok=True)
     return [
         sys.executable,
         "-m",
         "gunicorn",
         "ratingsite.wsgi:application",
+        "--preload",
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -184,9 +199,27 @@ def gunicorn_command(host, port, web_workers):
         "gthread",
         "--threads",
         "4",
+        "--control-socket",
+        str(runtime_files / "gunicorn.ctl"),
+        "--worker-tmp-dir",
+        str(runtime_files),
         "--access-logfile",
         "-",
     ]
+
+
+def site_answers(host, port):
+    """Whether a web worker answers a request for the login page (with any status: it is the site that answers)."""
+    address = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    connection = http.client.HTTPConnection(address, port, timeout=FIRST_ANSWER_TIMEOUT)
+    try:
+        connection.request("GET", reverse("login"))
+        connection.getresponse()
+        return True
+    except OSError:  # refused while gunicorn loads the site; a timeout while its workers start
+        return False
+    finally:
+        connection.close()
 
 
 class Child:

@@ -11,7 +11,7 @@ from ratingsite.training.models import (
     PAPER_SNAPSHOT_EPOCHS,
     PAPER_SUBSET_SIZES,
 )
-from synthesis.models import ARCHITECTURES
+from synthesis.config import ARCHITECTURES
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.tracking import progress_bar
 from ratingsite.training import jobs
 from ratingsite.training.models import PAPER_SNAPSHOT_EPOCHS, TrainingRun
-from synthesis.models import ARCHITECTURES
+from synthesis.config import ARCHITECTURES
 
 
 def number_list(number_type):
