@@ -119,6 +119,16 @@ class StudyReport:
         self.created = timezone.now()
         self.drawn = {}
 
+    @cached_property
+    def item_counts(self):
+        """``{study id: Study.item_counts()}``, read once for the methods, the page and the settings."""
+        return {study.pk: study.item_counts() for study in self.studies}
+
+    @property
+    def repeat_images(self):
+        """The images shown to each rater a second time, over the studies."""
+        return sum(counts[StudyItem.Role.REPEAT] for counts in self.item_counts.values())
+
     @property
     def rater_group_label(self):
         return RATER_GROUPS[self.rater_group][0]
@@ -144,7 +154,7 @@ class StudyReport:
         )
         repeat_text = repeatability.methods_text(
             self.repeat_table,
-            sum(study.item_counts()[StudyItem.Role.REPEAT] for study in self.studies),
+            self.repeat_images,
             min((study.repeat_gap for study in self.studies if study.repeat_count), default=0),
         )
         return " ".join(text for text in (paragraph, self.protocol_text(), attention_text, repeat_text) if text)
@@ -154,7 +164,7 @@ class StudyReport:
         sentences = []
         for study in self.studies:
             where = f"In {study.name}, " if len(self.studies) > 1 else ""
-            practice = study.item_counts()[StudyItem.Role.PRACTICE]
+            practice = self.item_counts[study.pk][StudyItem.Role.PRACTICE]
             if practice:
                 sentences.append(
                     f"{where}raters first answered {practice} practice images and were told the truth after each; "
@@ -337,7 +347,7 @@ class StudyReport:
             "methods": self.methods,
             "attention_rows": records(self.attention_table) if len(self.attention) else [],
             "repeat_rows": records(self.repeat_table),
-            "repeat_images": sum(study.item_counts()[StudyItem.Role.REPEAT] for study in self.studies),
+            "repeat_images": self.repeat_images,
             "turing_rows": records(
                 pd.concat(
                     [tables["turing_pooled"], tables["turing_by_profession"], tables["turing_by_rater"]],
@@ -434,7 +444,7 @@ class StudyReport:
                 "rater_group": self.rater_group,
                 "repeat_count": study.repeat_count,
                 "repeat_gap": study.repeat_gap,
-                "practice_images": study.item_counts()[StudyItem.Role.PRACTICE],
+                "practice_images": self.item_counts[study.pk][StudyItem.Role.PRACTICE],
                 "exposure_ms": study.exposure_ms,
                 "min_attention_percent": self.min_attention,
                 "excluded_raters": "; ".join(self.excluded_raters),

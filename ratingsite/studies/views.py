@@ -488,11 +488,19 @@ class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
 
     consent_required = True
 
+    def practice_pending(self):
+        """Whether the rater has a practice round still to do; a study without one marks it done at once, so that
+        the check costs nothing on every later page."""
+        if self.participation.practised is not None:
+            return False
+        if self.study.items.filter(role=StudyItem.Role.PRACTICE).exists():
+            return True
+        Participation.objects.filter(pk=self.participation.pk).update(practised=timezone.now())
+        return False
+
     def get(self, request, pk):
-        if self.participation.practised is None:
-            if self.study.items.filter(role=StudyItem.Role.PRACTICE).exists():
-                return redirect("studies:study-practice", pk=pk)
-            Participation.objects.filter(pk=self.participation.pk).update(practised=timezone.now())
+        if self.practice_pending():
+            return redirect("studies:study-practice", pk=pk)
         order = self.participation.item_order()
         rated = set(Rating.objects.filter(item__study=self.study, rater=request.user).values_list("item_id", flat=True))
         if self.study.allow_changes and "token" in request.GET:
@@ -547,7 +555,7 @@ class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
         return StudyItem.objects.get(pk=earlier[-1]).token if earlier else None
 
     def post(self, request, pk):
-        if self.participation.practised is None and self.study.items.filter(role=StudyItem.Role.PRACTICE).exists():
+        if self.practice_pending():
             return redirect("studies:study-practice", pk=pk)
         form = RatingForm(request.POST, study=self.study)
         item = (
