@@ -79,7 +79,7 @@ def main():
         django.setup()
         from django.core.management import call_command
 
-        from ratingsite.core.management.commands.serve import gunicorn_command
+        from ratingsite.site.management.commands.serve import gunicorn_command
         from ratingsite.studies.models import Rating
 
         call_command("migrate", verbosity=0)

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "ratingsite.metrics",
     "ratingsite.studies",
     "ratingsite.analysis",
+    "ratingsite.site",
 ]
 
 MIDDLEWARE = [
@@ -216,7 +217,7 @@ RQ_QUEUES = {
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 48 * 3600},
 }
 RQ_SHOW_ADMIN_LINK = True
-RQ = {"WORKER_CLASS": "ratingsite.core.worker.JobLibrariesWorker"}
+RQ = {"WORKER_CLASS": "ratingsite.site.worker.JobLibrariesWorker"}
 
 IMPORT_MAX_ARCHIVE_BYTES = int(os.environ.get("IMPORT_MAX_ARCHIVE_BYTES", 2 * 1024**3))
 IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", 8 * 1024**3))

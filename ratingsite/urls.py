@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from ratingsite.accounts.views import InvitationAccept
-from ratingsite.core.views import Home
 from ratingsite.imagesets.views import api_synthetic_set_upload
+from ratingsite.site.views import Home
 
 urlpatterns = [
     path("", Home.as_view(), name="home"),

@@ -12,7 +12,7 @@ import pytest
 import redis
 from rq import SimpleWorker, Worker
 
-from ratingsite.core.embedded_redis import EmbeddedRedis
+from ratingsite.site.embedded_redis import EmbeddedRedis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HC18_DIR = REPO_ROOT.parent / "shared" / "data" / "hc18"

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.ratingsite.core.test_serve import embedded_environment
+from tests.ratingsite.site.test_serve import embedded_environment
 
 pytestmark = pytest.mark.slow
 

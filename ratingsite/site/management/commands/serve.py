@@ -37,11 +37,11 @@ from django.db import close_old_connections
 from django.urls import reverse
 
 from ratingsite.accounts.admin_account import ensure_admin
-from ratingsite.core.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from ratingsite.imagesets import jobs as imageset_jobs
 from ratingsite.imagesets.importing import sweep_interrupted_imports
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job, fail_jobs_of_dead_worker
+from ratingsite.site.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 STOP_GRACE_SECONDS = 10
 RESTART_DELAYS = (1, 2, 4, 8, 16, 32, 60)

@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ratingsite.core.embedded_redis import EmbeddedRedis, EmbeddedRedisError
-from ratingsite.core.management.commands.serve import Child
+from ratingsite.site.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from ratingsite.site.management.commands.serve import Child
 from tests.conftest import REPO_ROOT
 from tests.http import Browser
 from tests.images import hc18_folder
