@@ -74,7 +74,7 @@ def compute_metrics(
     for index, name in enumerate(names):
         if on_metric is not None:
             on_metric(index, len(names), name)
-        results[name] = METRICS[name].compute(comparison, **options.get(name, {}))
+        results[name] = METRICS[name].result(comparison, **options.get(name, {}))
     return results
 
 
