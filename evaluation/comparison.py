@@ -62,7 +62,7 @@ class MetricSpec:
 
 
 class Comparison:
-    """A real (reference) and a synthetic `ImageSet` at the same matched resolution, plus shared features.
+    """A real (reference) and a synthetic `ImagePixels` at the same matched resolution, plus shared features.
 
     Real-set features come from the `ReferenceCache`; synthetic Inception features are computed at most
     once per comparison and shared by every metric that needs them.
@@ -94,8 +94,8 @@ class Comparison:
             self._synthetic_features = self._features(self.synthetic)
         return self._synthetic_features
 
-    def _features(self, image_set):
-        return inception_features(image_set.pixels, batch_size=self.batch_size, progress=self.progress)
+    def _features(self, images):
+        return inception_features(images.pixels, batch_size=self.batch_size, progress=self.progress)
 
     def rng(self, purpose):
         """A generator seeded by the comparison seed and ``purpose``, so each metric's draws are reproducible
