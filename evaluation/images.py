@@ -17,9 +17,14 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES, UnsupportedImageError, resize_square, to_gray8
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+from synthesis.preprocessing import (
+    IMAGE_SUFFIXES,
+    RESIZE_MODES,
+    TRAINING_SIZES,
+    UnsupportedImageError,
+    resize_square,
+    to_gray8,
+)
 
 
 class EvaluationInputError(ValueError):
