@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from evaluation.comparison import Comparison  # noqa: E402
-from evaluation.images import ImageSet, load_image_folder  # noqa: E402
+from evaluation.images import ImagePixels, load_image_folder  # noqa: E402
 from evaluation.inception import FEATURE_VERSION, inception_features  # noqa: E402
 from evaluation.mutual_information import BIN_WIDTH  # noqa: E402
 from evaluation.reference_cache import ReferenceCache, default_cache_folder  # noqa: E402
@@ -49,7 +49,7 @@ def synthetic_stand_in(real):
     noise = np.random.default_rng(0).normal(0.0, 8.0, size=(SYNTHETIC_COUNT, SIZE, SIZE))
     mirrored = real.pixels[:SYNTHETIC_COUNT, :, ::-1].astype(np.float64)
     pixels = np.clip(np.rint(mirrored + noise), 0, 255).astype(np.uint8)
-    return ImageSet(pixels=pixels, names=tuple(f"standin_{index:03d}" for index in range(SYNTHETIC_COUNT)))
+    return ImagePixels(pixels=pixels, names=tuple(f"standin_{index:03d}" for index in range(SYNTHETIC_COUNT)))
 
 
 def loop_psnr(synthetic, real):

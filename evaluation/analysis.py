@@ -200,7 +200,7 @@ def results_table(analysis):
     """Every estimate of ``analysis`` as one tidy DataFrame with the columns of ``RESULT_COLUMNS``."""
     tables, summaries = analysis.tables, analysis.summaries
 
-    def records(name):
+    def table_rows(name):
         rows = tables[name].to_dict("records") if name in tables else []
         if name.startswith("quality_by"):
             rows = [{**row, "note": quality_note(row)} for row in rows]
@@ -229,12 +229,12 @@ def results_table(analysis):
     pooled = tables["turing_pooled"].iloc[0]
     hype = {**summaries["hype"], "n_synthetic": pooled["n_synthetic"], "n_real": pooled["n_real"]}
     rows = [
-        *estimate_rows("turing: pooled", records("turing_pooled"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: pooled", table_rows("turing_pooled"), group, TURING_ESTIMATES),
         *study_roc.result_rows(tables, summaries, settings),
-        *estimate_rows("turing: by profession", records("turing_by_profession"), group, TURING_ESTIMATES),
-        *estimate_rows("turing: by rater", records("turing_by_rater"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: by profession", table_rows("turing_by_profession"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: by rater", table_rows("turing_by_rater"), group, TURING_ESTIMATES),
         *estimate_rows(
-            "agreement: real/synthetic", records("kappa_answer"), pair, [Estimate("Cohen's kappa", "kappa", n="n")]
+            "agreement: real/synthetic", table_rows("kappa_answer"), pair, [Estimate("Cohen's kappa", "kappa", n="n")]
         ),
         *estimate_rows(
             "agreement: real/synthetic",
@@ -243,7 +243,10 @@ def results_table(analysis):
             [Estimate("Fleiss' kappa", "kappa", n="n_items")],
         ),
         *estimate_rows(
-            "agreement: quality", records("kappa_quality"), pair, [Estimate("quadratic weighted kappa", "kappa", n="n")]
+            "agreement: quality",
+            table_rows("kappa_quality"),
+            pair,
+            [Estimate("quadratic weighted kappa", "kappa", n="n")],
         ),
         *estimate_rows(
             "agreement: quality",
@@ -253,7 +256,7 @@ def results_table(analysis):
         ),
         *estimate_rows(
             "quality: by set",
-            records("quality_by_set"),
+            table_rows("quality_by_set"),
             lambda row: f"{row['set']} ({row['truth']})",
             QUALITY_ESTIMATES,
         ),
@@ -266,7 +269,7 @@ def results_table(analysis):
         ),
         *estimate_rows(
             "quality: by setting",
-            records("quality_by_setting"),
+            table_rows("quality_by_setting"),
             lambda row: setting_label(row, settings),
             QUALITY_ESTIMATES,
         ),
@@ -281,8 +284,8 @@ def results_table(analysis):
                 Estimate("balanced error rate, %", "balanced_score", "balanced_low", "balanced_high", n="n_ratings"),
             ],
         ),
-        *estimate_rows("set level", records("set_level"), metric, SET_LEVEL_ESTIMATES),
-        *estimate_rows("image level", records("image_level"), metric, IMAGE_LEVEL_ESTIMATES),
+        *estimate_rows("set level", table_rows("set_level"), metric, SET_LEVEL_ESTIMATES),
+        *estimate_rows("image level", table_rows("image_level"), metric, IMAGE_LEVEL_ESTIMATES),
     ]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 

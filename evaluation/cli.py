@@ -148,8 +148,8 @@ def compare(arguments):
     progress = not arguments.quiet
     real = load_image_folder(arguments.real, arguments.size, arguments.resize_mode, progress=progress)
     synthetic = load_image_folder(arguments.synthetic, arguments.size, arguments.resize_mode, progress=progress)
-    for label, image_set in (("real", real), ("synthetic", synthetic)):
-        for note, count in image_set.conversion_notes.items():
+    for label, images in (("real", real), ("synthetic", synthetic)):
+        for note, count in images.conversion_notes.items():
             print(f"note: {count} {label} image(s): {note}", file=sys.stderr)
     results = compute_metrics(
         real,

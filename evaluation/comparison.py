@@ -1,7 +1,8 @@
-"""What every metric receives (`Comparison`), returns (`MetricResult`) and is registered as (`MetricSpec`)."""
+"""What every metric receives (`Comparison`), computes (`MetricValues`), is registered as (`MetricSpec`) and
+reports (`MetricResult`, its values stamped with its name and version)."""
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -11,24 +12,30 @@ from evaluation.reference_cache import ReferenceCache
 
 
 @dataclass(frozen=True)
-class MetricResult:
-    """One metric's output.
+class MetricValues:
+    """What a metric's ``compute`` returns.
 
     ``values``: set values by name (floats). ``per_image``: one array per column, one entry per synthetic
     image, in synthetic-set order (column names are unique across all metrics). ``tables``: further
     results as pandas DataFrames (e.g. the LBP vector, the memorisation pairs).
     """
 
-    name: str
-    version: str
     values: dict
     per_image: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class MetricResult(MetricValues):
+    """A metric's values stamped with its registry name and version (`MetricSpec.result`)."""
+
+    name: str
+    version: str
+
+
 @dataclass(frozen=True)
 class MetricSpec:
-    """A registered metric: ``compute(comparison, **options)`` returns its `MetricResult`.
+    """A registered metric: ``compute(comparison, **options)`` returns its `MetricValues`.
 
     ``minimum_real``/``minimum_synthetic``: the fewest images per set for which it is defined; the
     registry checks these before anything is computed.
@@ -42,9 +49,20 @@ class MetricSpec:
     minimum_real: int = 1
     minimum_synthetic: int = 1
 
+    def result(self, comparison, **options):
+        """This metric on ``comparison``, stamped with its name and version."""
+        computed = self.compute(comparison, **options)
+        return MetricResult(
+            name=self.name,
+            version=self.version,
+            values=computed.values,
+            per_image=computed.per_image,
+            tables=computed.tables,
+        )
+
 
 class Comparison:
-    """A real (reference) and a synthetic `ImageSet` at the same matched resolution, plus shared features.
+    """A real (reference) and a synthetic `ImagePixels` at the same matched resolution, plus shared features.
 
     Real-set features come from the `ReferenceCache`; synthetic Inception features are computed at most
     once per comparison and shared by every metric that needs them.
@@ -76,8 +94,8 @@ class Comparison:
             self._synthetic_features = self._features(self.synthetic)
         return self._synthetic_features
 
-    def _features(self, image_set):
-        return inception_features(image_set.pixels, batch_size=self.batch_size, progress=self.progress)
+    def _features(self, images):
+        return inception_features(images.pixels, batch_size=self.batch_size, progress=self.progress)
 
     def rng(self, purpose):
         """A generator seeded by the comparison seed and ``purpose``, so each metric's draws are reproducible

@@ -17,7 +17,7 @@ outliers; coverage is the fraction of real images with a synthetic image nearby.
 
 import numpy as np
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 from evaluation.distances import kth_neighbour_radii, pairwise_squared_euclidean
 
 METRIC_VERSION = "density-coverage/v1"
@@ -36,9 +36,7 @@ def compute(comparison, k=DEFAULT_K):
     density, coverage, per_image_density = density_coverage_from_features(
         comparison.real_inception_features(), comparison.synthetic_inception_features(), k
     )
-    return MetricResult(
-        name="density_coverage",
-        version=METRIC_VERSION,
+    return MetricValues(
         values={"density": density, "coverage": coverage},
         per_image={"density": per_image_density},
     )

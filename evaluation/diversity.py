@@ -37,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 
 METRIC_VERSION = "diversity-ms-ssim/v1"
 STANDARD_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -129,7 +129,7 @@ def compute(comparison, pairs=DEFAULT_PAIRS):
     )["mean"]
     synthetic = mean_pairwise_ms_ssim(comparison.synthetic.pixels, comparison.rng("diversity-synthetic"), pairs)
     values = {"ms_ssim_synthetic": synthetic, "ms_ssim_real": float(real), "ms_ssim_excess": synthetic - float(real)}
-    return MetricResult(name="diversity", version=METRIC_VERSION, values=values)
+    return MetricValues(values=values)
 
 
 METRIC = MetricSpec(

@@ -30,7 +30,7 @@ extrapolates to ``N -> infinity``.
 
 import numpy as np
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 from evaluation.images import EvaluationInputError
 
 METRIC_VERSION = "fid/v1"
@@ -75,7 +75,7 @@ def fid_from_features(features_a, features_b):
 
 def compute(comparison):
     fid = fid_from_features(comparison.real_inception_features(), comparison.synthetic_inception_features())
-    return MetricResult(name="fid", version=METRIC_VERSION, values={"fid": fid})
+    return MetricValues(values={"fid": fid})
 
 
 def _sum_sqrt_eigenvalues(symmetric):

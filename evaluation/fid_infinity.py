@@ -19,7 +19,7 @@ is fixed by the data set, and its bias term is common to every synthetic set com
 import numpy as np
 import pandas as pd
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 from evaluation.fid import feature_statistics, frechet_distance_to_samples
 from evaluation.images import EvaluationInputError
 
@@ -64,9 +64,7 @@ def compute(comparison, points=DEFAULT_POINTS, smallest_fraction=DEFAULT_SMALLES
         points,
         smallest_fraction,
     )
-    return MetricResult(
-        name="fid_infinity",
-        version=METRIC_VERSION,
+    return MetricValues(
         values={"fid_infinity": fid_infinity, "slope": slope},
         tables={"fid_by_sample_size": table},
     )

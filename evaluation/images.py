@@ -17,9 +17,14 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES, UnsupportedImageError, resize_square, to_gray8
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+from synthesis.preprocessing import (
+    IMAGE_SUFFIXES,
+    RESIZE_MODES,
+    TRAINING_SIZES,
+    UnsupportedImageError,
+    resize_square,
+    to_gray8,
+)
 
 
 class EvaluationInputError(ValueError):
@@ -27,8 +32,10 @@ class EvaluationInputError(ValueError):
 
 
 @dataclass(frozen=True)
-class ImageSet:
-    """``pixels``: uint8 array ``(N, size, size)`` at the matched resolution; ``names`` label the images.
+class ImagePixels:
+    """The decoded pixels of a set of images, as the metrics see them.
+
+    ``pixels``: uint8 array ``(N, size, size)`` at the matched resolution; ``names`` label the images.
 
     ``conversion_notes`` counts how many images `to_gray8` changed and how ("" notes are not counted).
     """
@@ -58,8 +65,8 @@ class ImageSet:
         return [hashlib.sha256(image.tobytes()).hexdigest() for image in self.pixels]
 
 
-def image_set_from_pil(images, size, names=None, resize_mode="stretch"):
-    """An `ImageSet` from decoded PIL images of any size and pixel format (the API for callers that hold images)."""
+def pixels_from_pil(images, size, names=None, resize_mode="stretch"):
+    """An `ImagePixels` from decoded PIL images of any size and pixel format (the API for callers that hold images)."""
     _check_options(size, resize_mode)
     images = list(images)
     names = tuple(names) if names is not None else tuple(str(index) for index in range(len(images)))
@@ -73,11 +80,11 @@ def image_set_from_pil(images, size, names=None, resize_mode="stretch"):
         if note:
             notes[note] = notes.get(note, 0) + 1
         pixels[index] = np.asarray(resize_square(gray, size, resize_mode))
-    return ImageSet(pixels=pixels, names=names, resize_mode=resize_mode, conversion_notes=notes)
+    return ImagePixels(pixels=pixels, names=names, resize_mode=resize_mode, conversion_notes=notes)
 
 
 def load_image_folder(folder, size, resize_mode="stretch", progress=False):
-    """Every image file under ``folder`` (recursively, sorted by relative path) as an `ImageSet`.
+    """Every image file under ``folder`` (recursively, sorted by relative path) as an `ImagePixels`.
 
     Raises `EvaluationInputError` for a missing folder, a folder with no image files, or a file that is
     not a readable image.
@@ -100,7 +107,7 @@ def load_image_folder(folder, size, resize_mode="stretch", progress=False):
             except (UnidentifiedImageError, OSError) as error:
                 raise EvaluationInputError(f"{path}: not a readable image ({error})") from None
 
-    return image_set_from_pil(decoded(), size, names=names, resize_mode=resize_mode)
+    return pixels_from_pil(decoded(), size, names=names, resize_mode=resize_mode)
 
 
 def _check_options(size, resize_mode):

@@ -19,7 +19,7 @@ only. The three kernel matrices are computed once for all images and indexed per
 
 import numpy as np
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 from evaluation.images import EvaluationInputError
 
 METRIC_VERSION = "kid/v1"
@@ -70,7 +70,7 @@ def compute(comparison, subsets=DEFAULT_SUBSETS, subset_size=None):
         subsets,
         subset_size,
     )
-    return MetricResult(name="kid", version=METRIC_VERSION, values={"kid_mean": mean, "kid_std": std})
+    return MetricValues(values={"kid_mean": mean, "kid_std": std})
 
 
 METRIC = MetricSpec(

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from skimage.feature import local_binary_pattern
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 
 METRIC_VERSION = "lbp/P8-R1-default/v1"
 NEIGHBOURS = 8
@@ -88,9 +88,7 @@ def compute(comparison, reference_count=DEFAULT_REFERENCE_COUNT):
     table = lbp_vector_table(real_mean, synthetic_mean)
     values = {"chi_square": float(chi_square_distance(synthetic_mean, real_mean)), "reference_images": reference_count}
     values.update({f"V{code}": float(real_mean[code] - synthetic_mean[code]) for code in HIGHLIGHTED_CODES})
-    return MetricResult(
-        name="lbp",
-        version=METRIC_VERSION,
+    return MetricValues(
         values=values,
         per_image={"lbp_chi_square": chi_square_distance(synthetic_histograms, real_mean)},
         tables={"lbp_vector": table},

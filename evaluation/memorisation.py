@@ -22,7 +22,7 @@ table ``memorisation_pairs`` lists them with names; set values: the thresholds a
 import numpy as np
 import pandas as pd
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 from evaluation.distances import pairwise_squared_euclidean
 from evaluation.inception import FEATURE_VERSION
 
@@ -106,9 +106,7 @@ def compute(comparison):
         "flagged_pixel": int(pixel_flag.sum()),
         "flagged_feature": int(feature_flag.sum()),
     }
-    return MetricResult(
-        name="memorisation",
-        version=METRIC_VERSION,
+    return MetricValues(
         values=values,
         per_image=per_image,
         tables={"memorisation_pairs": pairs},

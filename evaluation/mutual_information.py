@@ -30,7 +30,7 @@ would spend ``2 * 32 * 32 * P`` multiply-adds per pair -- over blocks of real im
 import numpy as np
 from tqdm import tqdm
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 
 METRIC_VERSION = "mutual-information/v1"
 BINS = 32
@@ -90,7 +90,7 @@ def compute(comparison):
     mi, nmi = mutual_information_matrices(comparison.synthetic.pixels, comparison.real.pixels, comparison.progress)
     per_image = {"mi_mean_bits": mi.mean(axis=1), "nmi_mean": nmi.mean(axis=1)}
     values = {name: float(column.mean()) for name, column in per_image.items()}
-    return MetricResult(name="mutual_information", version=METRIC_VERSION, values=values, per_image=per_image)
+    return MetricValues(values=values, per_image=per_image)
 
 
 METRIC = MetricSpec(

@@ -18,7 +18,7 @@ variety. Per image: ``in_real_manifold`` (1 or 0), whose mean is the precision.
 
 import numpy as np
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 from evaluation.distances import kth_neighbour_radii, pairwise_squared_euclidean
 
 METRIC_VERSION = "precision-recall/v1"
@@ -43,9 +43,7 @@ def compute(comparison, k=DEFAULT_K):
     precision, recall, in_real_manifold = precision_recall_from_features(
         comparison.real_inception_features(), comparison.synthetic_inception_features(), k
     )
-    return MetricResult(
-        name="precision_recall",
-        version=METRIC_VERSION,
+    return MetricValues(
         values={"precision": precision, "recall": recall},
         per_image={"in_real_manifold": in_real_manifold.astype(np.int64)},
     )

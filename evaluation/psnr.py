@@ -20,7 +20,7 @@ is the reference study's number). Higher = more similar pixel for pixel.
 
 import numpy as np
 
-from evaluation.comparison import MetricResult, MetricSpec
+from evaluation.comparison import MetricSpec, MetricValues
 from evaluation.distances import pairwise_squared_euclidean
 
 METRIC_VERSION = "psnr/v1"
@@ -42,7 +42,7 @@ def compute(comparison):
     psnr = psnr_matrix(comparison.synthetic.pixels, comparison.real.pixels)
     per_image = {"psnr_mean_db": psnr.mean(axis=1), "psnr_nearest_db": psnr.max(axis=1)}
     values = {name: float(column.mean()) for name, column in per_image.items()}
-    return MetricResult(name="psnr", version=METRIC_VERSION, values=values, per_image=per_image)
+    return MetricValues(values=values, per_image=per_image)
 
 
 METRIC = MetricSpec(

@@ -31,14 +31,14 @@ def default_cache_folder():
     return Path(base) / "fetal-gan-evaluation"
 
 
-def reference_key(image_set, kind, version):
-    """The hex sha256 cache key of ``kind``/``version`` computed on ``image_set`` (see the module docstring)."""
+def reference_key(images, kind, version):
+    """The hex sha256 cache key of ``kind``/``version`` computed on ``images`` (see the module docstring)."""
     description = {
         "kind": kind,
         "version": version,
-        "size": image_set.size,
-        "resize_mode": image_set.resize_mode,
-        "images": image_set.image_sha256s(),
+        "size": images.size,
+        "resize_mode": images.resize_mode,
+        "images": images.image_sha256s(),
     }
     return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
 
@@ -50,15 +50,15 @@ class ReferenceCache:
         self.folder = Path(folder) if folder is not None else None
         self._memory = {}
 
-    def path(self, image_set, kind, version):
-        return None if self.folder is None else self.folder / f"{kind}-{reference_key(image_set, kind, version)}.npz"
+    def path(self, images, kind, version):
+        return None if self.folder is None else self.folder / f"{kind}-{reference_key(images, kind, version)}.npz"
 
-    def load_or_compute(self, image_set, kind, version, compute):
-        """This entry's arrays: from memory, else from the folder, else from ``compute()`` (a dict of arrays), stored."""
-        key = reference_key(image_set, kind, version)
+    def load_or_compute(self, images, kind, version, compute):
+        """This entry's arrays: from memory, else from the folder, else ``compute()``'s (a dict of arrays), stored."""
+        key = reference_key(images, kind, version)
         if key in self._memory:
             return self._memory[key]
-        path = self.path(image_set, kind, version)
+        path = self.path(images, kind, version)
         if path is not None and path.is_file():
             with np.load(path, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}

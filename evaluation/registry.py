@@ -49,7 +49,7 @@ def compute_metrics(
 ):
     """``{name: MetricResult}`` for the named metrics (all by default) of ``synthetic`` against ``real``.
 
-    ``real``/``synthetic``: `evaluation.images.ImageSet` at the same matched resolution. ``cache``: a
+    ``real``/``synthetic``: `evaluation.images.ImagePixels` at the same matched resolution. ``cache``: a
     `evaluation.reference_cache.ReferenceCache` for real-set features (``None``: this call only).
     ``options``: ``{metric name: {keyword: value}}`` passed to that metric's ``compute`` (e.g.
     ``{"lbp": {"reference_count": 800}, "kid": {"subsets": 100}}``). ``on_metric(index, count, name)`` is
@@ -60,13 +60,13 @@ def compute_metrics(
     options = options or {}
     for name in names:
         spec = METRICS[name]
-        for label, image_set, minimum in (
+        for label, images, minimum in (
             ("real", real, spec.minimum_real),
             ("synthetic", synthetic, spec.minimum_synthetic),
         ):
-            if len(image_set) < minimum:
+            if len(images) < minimum:
                 raise EvaluationInputError(
-                    f"{name} needs at least {minimum} {label} images, got {len(image_set)}"
+                    f"{name} needs at least {minimum} {label} images, got {len(images)}"
                     + (" (the covariance of one image is undefined)" if name == "fid" else "")
                 )
     comparison = Comparison(real, synthetic, cache=cache, seed=seed, batch_size=batch_size, progress=progress)
@@ -74,7 +74,7 @@ def compute_metrics(
     for index, name in enumerate(names):
         if on_metric is not None:
             on_metric(index, len(names), name)
-        results[name] = METRICS[name].compute(comparison, **options.get(name, {}))
+        results[name] = METRICS[name].result(comparison, **options.get(name, {}))
     return results
 
 

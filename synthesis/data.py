@@ -16,9 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
-from .preprocessing import resize_square, to_gray8
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+from .preprocessing import IMAGE_SUFFIXES, resize_square, to_gray8
 
 
 def seed_everything(seed):

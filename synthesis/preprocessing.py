@@ -35,6 +35,8 @@ import io
 import numpy as np
 from PIL import Image, ImageOps
 
+# The image files the site imports and stores, so training, the evaluation and the importer read the same ones.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 TRAINING_SIZES = (64, 128)
 RESIZE_MODES = ("stretch", "center-crop")
 PNG_COMPRESS_LEVEL = 6

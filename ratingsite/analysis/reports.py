@@ -216,7 +216,7 @@ class StudyReport:
         untested = correlation.untested(table, tests)
         reasons = table.loc[untested, reason].replace("", "no p-value").value_counts(sort=True)
         return {
-            "rows": records(table[~untested].head(TABLE_ROWS)),
+            "rows": display_rows(table[~untested].head(TABLE_ROWS)),
             "n_metrics": len(table),
             "n_tested": int((~untested).sum()),
             "n_untested": int(untested.sum()),
@@ -308,7 +308,7 @@ class StudyReport:
         """``metric``'s row of the set-level table: its correlations, fits and conclusion."""
         self.require_set_metric(metric)
         table = self.analysis.tables["set_level"]
-        return records(table[table["metric"] == metric])[0]
+        return display_rows(table[table["metric"] == metric])[0]
 
     def available_plots(self):
         names = []
@@ -345,10 +345,10 @@ class StudyReport:
             "report": self,
             "studies": self.studies,
             "methods": self.methods,
-            "attention_rows": records(self.attention_table) if len(self.attention) else [],
-            "repeat_rows": records(self.repeat_table),
+            "attention_rows": display_rows(self.attention_table) if len(self.attention) else [],
+            "repeat_rows": display_rows(self.repeat_table),
             "repeat_images": self.repeat_images,
-            "turing_rows": records(
+            "turing_rows": display_rows(
                 pd.concat(
                     [tables["turing_pooled"], tables["turing_by_profession"], tables["turing_by_rater"]],
                     keys=["pooled", "profession", "rater"],
@@ -356,10 +356,10 @@ class StudyReport:
                 ).reset_index(level=0)
             ),
             "confusion": tables["confusion"],
-            "roc_rows": records(tables["roc_by_rater"]),
+            "roc_rows": display_rows(tables["roc_by_rater"]),
             "mrmc": self.analysis.summaries["mrmc"],
-            "mrmc_by_set": records(tables["mrmc_by_set"]),
-            "mrmc_by_setting": records(tables["mrmc_by_setting"]) if "mrmc_by_setting" in tables else [],
+            "mrmc_by_set": display_rows(tables["mrmc_by_set"]),
+            "mrmc_by_setting": display_rows(tables["mrmc_by_setting"]) if "mrmc_by_setting" in tables else [],
             "mrmc_conditions": conditions,
             "planning_effect": planning_effect,
             "planning_auc": 0.5 + planning_effect,
@@ -374,18 +374,18 @@ class StudyReport:
             "hype": self.analysis.summaries["hype"],
             "fleiss": self.analysis.summaries["fleiss_answer"],
             "icc": self.analysis.summaries["icc_quality"],
-            "kappa_pairs": records(
+            "kappa_pairs": display_rows(
                 tables["kappa_answer"].merge(
                     tables["kappa_quality"], on=["rater_a", "rater_b"], suffixes=("_answer", "_quality")
                 )
             ),
             "quality_by_kind": self.analysis.summaries["quality_by_kind"],
-            "quality_by_set": records(tables["quality_by_set"]),
-            "quality_by_setting": records(tables["quality_by_setting"]) if "quality_by_setting" in tables else [],
+            "quality_by_set": display_rows(tables["quality_by_set"]),
+            "quality_by_setting": display_rows(tables["quality_by_setting"]) if "quality_by_setting" in tables else [],
             "set_level": set_level,
             "image_level": image_level,
             **self.best_metrics(set_level, image_level),
-            "turing": records(tables["turing_pooled"])[0],
+            "turing": display_rows(tables["turing_pooled"])[0],
             "table_rows": TABLE_ROWS,
             "svgs": {name.replace("-", "_"): self.inline_svg(name) for name in self.available_plots()},
             "scatters": [(metric, self.inline_svg("scatter", metric)) for metric in self.scatter_metrics()],
@@ -474,7 +474,7 @@ class StudyReport:
         return buffer.getvalue()
 
 
-def records(frame):
+def display_rows(frame):
     """Rows as dicts with NaN turned into None, which templates show as a dash."""
     return [
         {key: (None if isinstance(value, float) and not np.isfinite(value) else value) for key, value in row.items()}

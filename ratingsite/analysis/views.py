@@ -14,7 +14,7 @@ from ratingsite.analysis.reports import (
     PLANNING_EFFECT,
     ReportError,
     StudyReport,
-    records,
+    display_rows,
     slug,
     spreadsheet_csv,
 )
@@ -117,7 +117,7 @@ class StudyAnalysisScatter(StudyReportMixin, View):
                 "row": report.set_level_row(metric),
                 "svg": report.inline_svg("scatter", metric),
                 "columns": list(points.columns),
-                "points": [list(point.values()) for point in records(points)],
+                "points": [list(point.values()) for point in display_rows(points)],
             }
 
         return self.render_page("analysis/study_scatter.html", scatter)

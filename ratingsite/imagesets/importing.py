@@ -53,6 +53,7 @@ from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSe
 from ratingsite.imagesets.sources import ImportRefused, open_source
 from synthesis.locking import LockHeld, file_lock
 from synthesis.preprocessing import (
+    IMAGE_SUFFIXES,
     TRAINING_SIZES,
     UnsupportedImageError,
     derive_png,
@@ -63,7 +64,6 @@ SETS_FOLDER = "imagesets"  # in the media storage
 INCOMING_PREFIX = ".incoming-"
 # Held shared by every import while it stores, exclusively by the sweep.
 STORE_LOCK = ".store.lock"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 IMAGE_FORMATS = {"PNG", "JPEG", "BMP", "TIFF"}
 HC18_IMAGE = re.compile(r"^\d{3}_\d*HC\.png$", re.IGNORECASE)
 HC18_ANNOTATION = re.compile(r"^(\d{3}_\d*HC)_Annotation\.png$", re.IGNORECASE)

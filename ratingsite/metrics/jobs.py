@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from PIL import Image as PILImage
 
-from evaluation.images import image_set_from_pil
+from evaluation.images import pixels_from_pil
 from evaluation.reference_cache import ReferenceCache
 from ratingsite.imagesets.models import DerivedImage
 from ratingsite.jobs.models import Job
@@ -23,7 +23,7 @@ def reference_cache():
 
 
 def load_for_evaluation(image_set, size):
-    """The set's derived images at ``size`` as an `evaluation.images.ImageSet` named by image id."""
+    """The set's derived images at ``size`` as an `evaluation.images.ImagePixels` named by image id."""
     loaded = load_derived(image_set.images.all(), size, image_set.resize_mode)
     if not len(loaded):
         raise ValueError(f"{image_set.name} has no {size} x {size} images to measure.")
@@ -42,9 +42,7 @@ def load_derived(images, size, resize_mode):
                 image.load()
                 yield image
 
-    return image_set_from_pil(
-        decoded(), size, names=[str(image_id) for image_id, _ in derived], resize_mode=resize_mode
-    )
+    return pixels_from_pil(decoded(), size, names=[str(image_id) for image_id, _ in derived], resize_mode=resize_mode)
 
 
 @tracked

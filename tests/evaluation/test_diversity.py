@@ -7,7 +7,7 @@ from skimage.metrics import structural_similarity
 
 from evaluation.comparison import Comparison
 from evaluation.diversity import STANDARD_WEIGHTS, compute, ms_ssim, random_pairs, scale_count
-from evaluation.images import ImageSet
+from evaluation.images import ImagePixels
 
 
 def smooth_images(seed, count, size=64):
@@ -72,9 +72,9 @@ def test_random_pairs_are_distinct_and_seeded():
 
 
 def test_mode_collapse_raises_the_synthetic_ms_ssim():
-    real = ImageSet(smooth_images(4, 30), tuple(range(30)))
-    collapsed = ImageSet(np.repeat(smooth_images(5, 1), 30, axis=0), tuple(range(30)))
-    varied = ImageSet(smooth_images(6, 30), tuple(range(30)))
+    real = ImagePixels(smooth_images(4, 30), tuple(range(30)))
+    collapsed = ImagePixels(np.repeat(smooth_images(5, 1), 30, axis=0), tuple(range(30)))
+    varied = ImagePixels(smooth_images(6, 30), tuple(range(30)))
     collapsed_values = compute(Comparison(real, collapsed), pairs=100).values
     varied_values = compute(Comparison(real, varied), pairs=100).values
     assert collapsed_values["ms_ssim_synthetic"] == pytest.approx(1.0)

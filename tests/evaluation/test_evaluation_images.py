@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evaluation.images import EvaluationInputError, ImageSet, load_image_folder
+from evaluation.images import EvaluationInputError, ImagePixels, load_image_folder
 from synthesis.preprocessing import resize_square
 
 
@@ -60,9 +60,9 @@ def test_missing_folder_and_unsupported_size(tmp_path):
         load_image_folder(tmp_path, 100)
 
 
-def test_image_set_hashes_its_matched_resolution_pixels():
+def test_image_pixels_hash_their_matched_resolution_pixels():
     pixels = np.zeros((2, 64, 64), dtype=np.uint8)
     pixels[1, 0, 0] = 1
-    first, second = ImageSet(pixels, ("x", "y")).image_sha256s()
+    first, second = ImagePixels(pixels, ("x", "y")).image_sha256s()
     assert first != second and len(first) == 64
-    assert ImageSet(pixels, ("renamed", "too")).image_sha256s() == [first, second]
+    assert ImagePixels(pixels, ("renamed", "too")).image_sha256s() == [first, second]

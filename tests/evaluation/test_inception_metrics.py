@@ -18,7 +18,7 @@ from PIL import Image
 
 from evaluation import comparison as comparison_module
 from evaluation.fid import fid_from_features
-from evaluation.images import ImageSet, load_image_folder
+from evaluation.images import ImagePixels, load_image_folder
 from evaluation.inception import inception_features, inception_input, inception_weights_path
 from evaluation.kid import kid_from_features
 from evaluation.reference_cache import ReferenceCache
@@ -34,7 +34,7 @@ DUPLICATE = "392_2HC.png"
 
 @pytest.fixture(scope="module")
 def halves(tmp_path_factory):
-    """Two folders of 200 HC18 images each as 64 px PNGs (the shared resize), and their loaded `ImageSet`s."""
+    """Two folders of 200 HC18 images each as 64 px PNGs (the shared resize), and their loaded `ImagePixels`."""
     from tests.conftest import HC18_DIR
 
     source = HC18_DIR / "training_set_half"
@@ -73,7 +73,7 @@ def features_by_image(monkeypatch, halves, features):
             known[digest] = row
 
     def lookup(pixels, batch_size=50, progress=False):
-        digests = ImageSet(pixels=pixels, names=tuple(range(len(pixels)))).image_sha256s()
+        digests = ImagePixels(pixels=pixels, names=tuple(range(len(pixels)))).image_sha256s()
         missing = [digest for digest in digests if digest not in known]
         assert not missing, f"{len(missing)} images have no precomputed features"
         return np.stack([known[digest] for digest in digests])
@@ -216,7 +216,7 @@ def test_memorisation_flags_a_planted_copy_of_a_training_image(halves, features_
     planted_at, copied = 17, 42
     pixels = other.pixels.copy()
     pixels[planted_at] = real.pixels[copied]
-    synthetic = ImageSet(pixels=pixels, names=other.names)
+    synthetic = ImagePixels(pixels=pixels, names=other.names)
     result = compute_metrics(real, synthetic, ["memorisation"])["memorisation"]
     pairs = result.tables["memorisation_pairs"]
     planted = pairs.iloc[planted_at]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from evaluation.comparison import Comparison
-from evaluation.images import ImageSet
+from evaluation.images import ImagePixels
 from evaluation.lbp import chi_square_distance, compute, lbp_histograms
 
 
@@ -38,8 +38,8 @@ def test_chi_square_distance():
 
 def test_lbp_vector_is_rlbpv_minus_slbpv_over_a_seeded_reference_sample():
     rng = np.random.default_rng(0)
-    real = ImageSet(rng.integers(0, 256, size=(12, 16, 16), dtype=np.uint8), tuple(range(12)))
-    synthetic = ImageSet(np.full((3, 16, 16), 100, dtype=np.uint8), ("a", "b", "c"))
+    real = ImagePixels(rng.integers(0, 256, size=(12, 16, 16), dtype=np.uint8), tuple(range(12)))
+    synthetic = ImagePixels(np.full((3, 16, 16), 100, dtype=np.uint8), ("a", "b", "c"))
     result = compute(Comparison(real, synthetic, seed=5), reference_count=8)
     again = compute(Comparison(real, synthetic, seed=5), reference_count=8)
     table = result.tables["lbp_vector"]

@@ -5,7 +5,7 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio
 
 from evaluation.comparison import Comparison
-from evaluation.images import ImageSet
+from evaluation.images import ImagePixels
 from evaluation.psnr import compute, psnr_matrix
 
 
@@ -24,7 +24,7 @@ def test_psnr_matrix_equals_skimage_on_every_pair():
 def test_identical_images_give_infinity_and_per_image_mean_and_max():
     real = random_images(2, 3)
     synthetic = np.stack([real[1], random_images(3, 1)[0]])
-    result = compute(Comparison(ImageSet(real, ("a", "b", "c")), ImageSet(synthetic, ("copy", "new"))))
+    result = compute(Comparison(ImagePixels(real, ("a", "b", "c")), ImagePixels(synthetic, ("copy", "new"))))
     matrix = psnr_matrix(synthetic, real)
     assert matrix[0, 1] == np.inf and np.isfinite(matrix[1]).all()
     assert result.per_image["psnr_nearest_db"][0] == np.inf
