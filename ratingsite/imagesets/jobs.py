@@ -1,4 +1,4 @@
-"""rq job functions of the image-set app."""
+"""rq job functions of the image-set app, and the helper that queues them."""
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
@@ -8,6 +8,8 @@ from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
 from ratingsite.metrics.jobs import enqueue_evaluation
+
+IMPORT_JOB_KIND = "import images"
 
 
 @tracked
@@ -48,9 +50,6 @@ def import_images(
         message += f" Scoring against {reference.name} queued as job #{evaluation.job.pk}."
         result["scoring_job"] = evaluation.job.pk
     return Outcome(message, result)
-
-
-IMPORT_JOB_KIND = "import images"
 
 
 def enqueue_import(

@@ -5,13 +5,11 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from PIL import Image as PILImage
 
-from evaluation.images import image_set_from_pil
 from evaluation.reference_cache import ReferenceCache
-from ratingsite.imagesets.models import DerivedImage
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
+from ratingsite.metrics.loading import load_for_evaluation
 from ratingsite.metrics.models import Evaluation, ImageScore, encode_number
 
 EVALUATION_JOB_KIND = "score image set"
@@ -20,31 +18,6 @@ EVALUATION_JOB_KIND = "score image set"
 def reference_cache():
     """Reference features shared by every worker through the media storage."""
     return ReferenceCache(Path(settings.MEDIA_ROOT) / "metric-cache")
-
-
-def load_for_evaluation(image_set, size):
-    """The set's derived images at ``size`` as an `evaluation.images.ImageSet` named by image id."""
-    loaded = load_derived(image_set.images.all(), size, image_set.resize_mode)
-    if not len(loaded):
-        raise ValueError(f"{image_set.name} has no {size} x {size} images to measure.")
-    return loaded
-
-
-def load_derived(images, size, resize_mode):
-    """The derived versions at ``size`` of ``images`` (a queryset), in image id order, as the metrics see them."""
-    derived = list(
-        DerivedImage.objects.filter(image__in=images, size=size).order_by("image_id").values_list("image_id", "file")
-    )
-
-    def decoded():
-        for _, name in derived:
-            with PILImage.open(Path(settings.MEDIA_ROOT, name)) as image:
-                image.load()
-                yield image
-
-    return image_set_from_pil(
-        decoded(), size, names=[str(image_id) for image_id, _ in derived], resize_mode=resize_mode
-    )
 
 
 @tracked

@@ -9,7 +9,7 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Vie
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.core.forms import errors_as_message
 from ratingsite.core.views import VisibleChoicesMixin
-from ratingsite.training import jobs
+from ratingsite.training import grids, jobs
 from ratingsite.training.forms import (
     ExperimentGridForm,
     GenerateSetForm,
@@ -117,7 +117,7 @@ class ExperimentGridCreate(ResearcherRequiredMixin, VisibleChoicesMixin, FormVie
 
     def form_valid(self, form):
         try:
-            grid = jobs.create_grid(created_by=self.request.user, **form.cleaned_data)
+            grid = grids.create_grid(created_by=self.request.user, **form.cleaned_data)
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
