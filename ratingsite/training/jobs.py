@@ -34,7 +34,7 @@ def training_images(run):
     # torch is imported by the jobs that train and generate, not by the pages that import this module.
     from synthesis.data import choose_subset, load_images
 
-    size = run.config(device="cpu").image_size
+    size = run.image_size
     paths = [
         derived.file.path
         for derived in DerivedImage.objects.filter(image__image_set=run.dataset, size=size).order_by("image__sha256")
@@ -103,7 +103,7 @@ def generate_set(progress, *, snapshot_pk, count, seed, created_by_pk=None):
     created_by = get_user_model().objects.filter(pk=created_by_pk).first()
     report = generate_from_snapshot(snapshot, count=count, seed=seed, created_by=created_by, progress=progress)
     evaluation = enqueue_evaluation(
-        report.image_set, snapshot.run.dataset, snapshot.run.config(device="cpu").image_size, created_by=created_by
+        report.image_set, snapshot.run.dataset, snapshot.run.image_size, created_by=created_by
     )
     return Outcome(
         f"{report.message} Scoring queued as job #{evaluation.job.pk}.",

@@ -28,7 +28,15 @@ from django.urls import reverse
 from ratingsite.core.models import Owned
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
-from synthesis.config import ARCHITECTURES, TrainingConfig, read_history, resume_epoch, sample_grid_path, snapshot_path
+from synthesis.config import (
+    ARCHITECTURES,
+    TrainingConfig,
+    image_size_of,
+    read_history,
+    resume_epoch,
+    sample_grid_path,
+    snapshot_path,
+)
 
 PAPER_SUBSET_SIZES = (100, 300, 500, 800, 999)
 PAPER_SNAPSHOT_EPOCHS = (300, 500, 800, 1000)
@@ -86,6 +94,11 @@ class TrainingRun(Owned):
         return reverse("training:trainingrun-detail", kwargs={"pk": self.pk})
 
     @property
+    def image_size(self):
+        """The side in pixels of the images the run trains on and generates."""
+        return image_size_of(self.architecture)
+
+    @property
     def folder(self):
         """The run's files, relative to the media storage."""
         return f"training/run-{self.pk}"
@@ -131,9 +144,10 @@ class TrainingRun(Owned):
         if self.dataset.kind != ImageSet.Kind.REAL:
             raise ValidationError({"dataset": "Train on a real image set, not a synthetic one."})
         try:
-            size = self.config(device="cpu").image_size
+            self.config(device="cpu")  # the library's checks of the settings
         except (TypeError, ValueError) as error:
             raise ValidationError(str(error)) from error
+        size = self.image_size
         available = DerivedImage.objects.filter(image__image_set=self.dataset, size=size).count()
         if self.train_images > available:
             duplicates = self.dataset.provenance.get("duplicates_skipped")
