@@ -5,9 +5,9 @@ from django.core.files.storage import default_storage
 
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.imagesets.models import DerivedImage, ImageSet
+from ratingsite.imagesets.scoring import request_scoring
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
-from ratingsite.metrics.jobs import enqueue_evaluation
 
 IMPORT_JOB_KIND = "import images"
 
@@ -46,9 +46,9 @@ def import_images(
     sizes = DerivedImage.objects.filter(image__image_set=report.image_set).values_list("size", flat=True)
     if score_against_pk is not None and sizes:
         reference = ImageSet.objects.get(pk=score_against_pk)
-        evaluation = enqueue_evaluation(report.image_set, reference, max(sizes), created_by=created_by)
-        message += f" Scoring against {reference.name} queued as job #{evaluation.job.pk}."
-        result["scoring_job"] = evaluation.job.pk
+        scoring = request_scoring(report.image_set, reference, max(sizes), created_by=created_by)
+        message += f" Scoring against {reference.name} queued as job #{scoring.pk}."
+        result["scoring_job"] = scoring.pk
     return Outcome(message, result)
 
 

@@ -1,4 +1,5 @@
-"""rq job functions of the metrics app: scoring a synthetic set against a real reference set."""
+"""rq job functions of the metrics app: scoring a synthetic set against a real reference set, queued from the
+set's page or at the request of the import or generation that made the set (`queue_requested_scoring`)."""
 
 from pathlib import Path
 
@@ -84,6 +85,11 @@ def _json_value(value):
     if isinstance(value, (float, np.floating)):
         return encode_number(value)
     return str(value)
+
+
+def queue_requested_scoring(sender, *, image_set, reference_set, size, created_by, **kwargs):
+    """The answer to `ratingsite.imagesets.scoring.scoring_requested`: the job that scores the new set."""
+    return enqueue_evaluation(image_set, reference_set, size, created_by=created_by).job
 
 
 def enqueue_evaluation(synthetic_set, reference_set, size, created_by=None):

@@ -13,9 +13,9 @@ from rq import Worker
 
 from ratingsite.core.templatetags.durations import duration
 from ratingsite.imagesets.models import DerivedImage
+from ratingsite.imagesets.scoring import request_scoring
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
-from ratingsite.metrics.jobs import enqueue_evaluation
 from ratingsite.training.generating import generate_from_snapshot
 from ratingsite.training.models import Snapshot, TrainingRun
 
@@ -102,12 +102,9 @@ def generate_set(progress, *, snapshot_pk, count, seed, created_by_pk=None):
     snapshot = Snapshot.objects.select_related("run__dataset").get(pk=snapshot_pk)
     created_by = get_user_model().objects.filter(pk=created_by_pk).first()
     report = generate_from_snapshot(snapshot, count=count, seed=seed, created_by=created_by, progress=progress)
-    evaluation = enqueue_evaluation(
-        report.image_set, snapshot.run.dataset, snapshot.run.image_size, created_by=created_by
-    )
+    scoring = request_scoring(report.image_set, snapshot.run.dataset, snapshot.run.image_size, created_by=created_by)
     return Outcome(
-        f"{report.message} Scoring queued as job #{evaluation.job.pk}.",
-        {**report.as_dict(), "scoring_job": evaluation.job.pk},
+        f"{report.message} Scoring queued as job #{scoring.pk}.", {**report.as_dict(), "scoring_job": scoring.pk}
     )
 
 

@@ -138,7 +138,7 @@ def test_grid_metrics_page_shows_heat_maps_and_significance(real_set, run_worker
     run_worker()
     assert Evaluation.objects.filter(job__status=Job.Status.FINISHED).count() == 4
     client.force_login(owner)
-    page = client.get(reverse("metrics:experimentgrid-metrics", args=[grid.pk])).content.decode()
+    page = client.get(reverse("analysis:experimentgrid-metrics", args=[grid.pk])).content.decode()
     assert "4 of 4 synthetic sets scored" in page
     assert "fid: fid" in page and "psnr: psnr_mean_db" in page
     assert page.count("kruskal-wallis") >= 2 and "training subset size" in page and ">epoch<" in page
