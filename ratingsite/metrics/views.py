@@ -6,6 +6,7 @@ from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin
 from ratingsite.core.forms import errors_as_message, visible_choices
 from ratingsite.imagesets.forms import ScoringForm
 from ratingsite.imagesets.models import ImageSet
+from ratingsite.jobs.models import sync_job_of
 from ratingsite.metrics import jobs
 from ratingsite.metrics.models import Evaluation, decode_number
 
@@ -27,8 +28,7 @@ class EvaluationDetail(ResearcherRequiredMixin, DetailView):
 
         context = super().get_context_data(**kwargs)
         evaluation = self.object
-        if evaluation.job is not None:
-            evaluation.job.sync_with_queue()
+        sync_job_of(evaluation)
         context["metrics"] = [
             {
                 "name": name,

@@ -18,6 +18,7 @@ from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, 
 from ratingsite.accounts.models import RATERS, Invitation, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
 from ratingsite.imagesets.models import ImageSet
+from ratingsite.jobs.models import sync_job_of
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
 from ratingsite.studies.forms import (
@@ -184,8 +185,7 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         study = self.object
-        if study.job is not None:
-            study.job.sync_with_queue()
+        sync_job_of(study)
         sizes = file_sizes(study)
         roles = study.item_counts()
         items = roles[StudyItem.Role.POOL]
