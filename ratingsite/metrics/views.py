@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views.generic import DetailView, TemplateView, View
 
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin
@@ -56,7 +56,7 @@ class EvaluationCreate(MayChangeMixin, View):
     model = ImageSet
 
     def post(self, request, pk):
-        image_set = get_object_or_404(ImageSet, pk=pk)
+        image_set = self.checked_object
         form = visible_choices(ScoringForm(request.POST), request.user)
         if not form.is_valid():
             messages.error(request, errors_as_message(form))

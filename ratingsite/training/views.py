@@ -65,7 +65,7 @@ class TrainingRunResume(MayChangeMixin, View):
     model = TrainingRun
 
     def post(self, request, pk):
-        run = get_object_or_404(TrainingRun, pk=pk)
+        run = self.checked_object
         if run.job is not None and run.job.is_active:
             messages.info(request, "This run is already queued or running.")
         else:
