@@ -114,7 +114,7 @@ def main():
 def prepare_study(item_count):
     from ratingsite.core.storage import atomic_with_files
     from ratingsite.imagesets.importing import import_image_set
-    from ratingsite.studies.jobs import write_display_files
+    from ratingsite.studies.display_files import write_display_files
     from ratingsite.studies.models import Study, StudyItem
 
     image_set = import_image_set(HC18, name="HC18").image_set

@@ -30,10 +30,19 @@ class VisibleObjectsMixin(ResearcherRequiredMixin):
 
 class MayChangeMixin(ResearcherRequiredMixin):
     """Views that change or analyse one `Owned` row (``permission_object``, by default ``model`` with the URL's
-    pk): its owner, collaborators and staff; other researchers get 403, and 404 where they may not see it."""
+    pk): its owner, collaborators and staff; other researchers get 403, and 404 where they may not see it.
+
+    The row checked is the view's ``checked_object``, and the object of a detail or edit view, so that a request
+    reads it once."""
 
     def permission_object(self):
         return get_object_or_404(self.model.visible_to(self.request.user), pk=self.kwargs["pk"])
 
     def test_func(self):
-        return super().test_func() and self.permission_object().may_change(self.request.user)
+        if not super().test_func():
+            return False
+        self.checked_object = self.permission_object()
+        return self.checked_object.may_change(self.request.user)
+
+    def get_object(self, queryset=None):
+        return self.checked_object

@@ -8,7 +8,7 @@ from django.db.models import Count
 from evaluation.analysis import BOOKKEEPING_IMAGE_VALUES, BOOKKEEPING_SET_VALUES, COUNTED_SET_VALUES
 from evaluation.lbp import lbp_histograms
 from ratingsite.imagesets.models import ImageSet
-from ratingsite.metrics.jobs import load_derived
+from ratingsite.metrics.loading import load_derived
 from ratingsite.metrics.models import Evaluation, ImageScore, decode_number
 from ratingsite.studies.models import Participation, Rating, StudyItem, rater_label, with_attention
 

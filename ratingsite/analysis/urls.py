@@ -4,6 +4,11 @@ from ratingsite.core.lazy import lazy_view
 
 app_name = "analysis"
 urlpatterns = [
+    path(
+        "grids/<int:pk>/",
+        lazy_view("ratingsite.analysis.grid_views.ExperimentGridMetrics"),
+        name="experimentgrid-metrics",
+    ),
     path("studies/<int:pk>/", lazy_view("ratingsite.analysis.views.StudyAnalysis"), name="study-analysis"),
     path("studies/<int:pk>/report/", lazy_view("ratingsite.analysis.views.StudyAnalysisReport"), name="report"),
     path("studies/<int:pk>/scatter/", lazy_view("ratingsite.analysis.views.StudyAnalysisScatter"), name="scatter"),

@@ -3,7 +3,7 @@ import hashlib
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.generic import View
 
 from evaluation import plots
@@ -50,7 +50,7 @@ class StudyReportMixin(MayChangeMixin):
     model = Study
 
     def report(self):
-        self.study = get_object_or_404(Study, pk=self.kwargs["pk"])
+        self.study = self.checked_object
         self.form = AnalysisFilterForm(self.request.GET or None)
         self.form.fields["studies"].queryset = (
             Study.changeable_by(self.request.user).exclude(pk=self.study.pk).order_by("name")

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from ratingsite.imagesets.models import ImageSet
-from synthesis.preprocessing import RESIZE_MODES
+from synthesis.preprocessing import RESIZE_MODES, TRAINING_SIZES
 
 
 class ImageSetImportForm(forms.Form):
@@ -38,6 +38,18 @@ class ImageSetImportForm(forms.Form):
             raise forms.ValidationError("This file is not a zip archive.")
         archive.seek(0)
         return archive
+
+
+class ScoringForm(forms.Form):
+    """The real set to score an image set against, and the resolution to match them at (the metrics app
+    scores it)."""
+
+    reference_set = forms.ModelChoiceField(
+        queryset=ImageSet.objects.filter(kind=ImageSet.Kind.REAL), help_text="The real images to compare against."
+    )
+    size = forms.TypedChoiceField(
+        coerce=int, choices=[(size, f"{size} x {size}") for size in TRAINING_SIZES], label="Matched resolution"
+    )
 
 
 class SyntheticSetUploadForm(ImageSetImportForm):

@@ -1,13 +1,15 @@
-"""rq job functions of the image-set app."""
+"""rq job functions of the image-set app, and the helper that queues them."""
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.imagesets.models import DerivedImage, ImageSet
+from ratingsite.imagesets.scoring import request_scoring
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
-from ratingsite.metrics.jobs import enqueue_evaluation
+
+IMPORT_JOB_KIND = "import images"
 
 
 @tracked
@@ -44,13 +46,10 @@ def import_images(
     sizes = DerivedImage.objects.filter(image__image_set=report.image_set).values_list("size", flat=True)
     if score_against_pk is not None and sizes:
         reference = ImageSet.objects.get(pk=score_against_pk)
-        evaluation = enqueue_evaluation(report.image_set, reference, max(sizes), created_by=created_by)
-        message += f" Scoring against {reference.name} queued as job #{evaluation.job.pk}."
-        result["scoring_job"] = evaluation.job.pk
+        scoring = request_scoring(report.image_set, reference, max(sizes), created_by=created_by)
+        message += f" Scoring against {reference.name} queued as job #{scoring.pk}."
+        result["scoring_job"] = scoring.pk
     return Outcome(message, result)
-
-
-IMPORT_JOB_KIND = "import images"
 
 
 def enqueue_import(

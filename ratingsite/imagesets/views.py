@@ -15,10 +15,9 @@ from ratingsite.accounts.mixins import ResearcherRequiredMixin, VisibleObjectsMi
 from ratingsite.core.forms import visible_choices
 from ratingsite.core.views import VisibleChoicesMixin
 from ratingsite.imagesets import jobs
-from ratingsite.imagesets.forms import ImageSetImportForm, SyntheticSetUploadForm
+from ratingsite.imagesets.forms import ImageSetImportForm, ScoringForm, SyntheticSetUploadForm
 from ratingsite.imagesets.importing import decode_gray
 from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
-from ratingsite.metrics.forms import EvaluationForm
 from synthesis.preprocessing import encode_png
 
 IMAGES_PER_PAGE = 60
@@ -55,7 +54,7 @@ class ImageSetDetail(VisibleObjectsMixin, DetailView):
             is_paginated=page.has_other_pages(),
             annotated_count=images.filter(annotations__isnull=False).distinct().count(),
             converted_count=images.exclude(conversion_note="").count(),
-            evaluation_form=visible_choices(EvaluationForm(initial={"size": 64}), self.request.user),
+            scoring_form=visible_choices(ScoringForm(initial={"size": 64}), self.request.user),
             derived_versions=DerivedImage.objects.filter(image__image_set=self.object)
             .values("size")
             .annotate(images=Count("pk"))

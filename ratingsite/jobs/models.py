@@ -203,6 +203,13 @@ class Job(Authored):
         return bool(self._mark_ended(self.Status.CANCELLED, message="Cancelled."))
 
 
+def sync_job_of(row):
+    """Bring the job of ``row`` (a training run, study, evaluation: whatever has a ``job``, or none yet) in line
+    with the queue, before a page shows its status."""
+    if row.job is not None:
+        row.job.sync_with_queue()
+
+
 def with_outputs(jobs):
     """``jobs`` as a list, each with ``outputs``: (what it is called, row) for every row its result names that
     still exists, in the order of `RESULT_ROWS`. One query per kind of row, whatever the number of jobs."""

@@ -1,17 +1,16 @@
-"""rq job functions of the metrics app: scoring a synthetic set against a real reference set."""
+"""rq job functions of the metrics app: scoring a synthetic set against a real reference set, queued from the
+set's page or at the request of the import or generation that made the set (`queue_requested_scoring`)."""
 
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from PIL import Image as PILImage
 
-from evaluation.images import pixels_from_pil
 from evaluation.reference_cache import ReferenceCache
-from ratingsite.imagesets.models import DerivedImage
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
+from ratingsite.metrics.loading import load_for_evaluation
 from ratingsite.metrics.models import Evaluation, ImageScore, encode_number
 
 EVALUATION_JOB_KIND = "score image set"
@@ -20,29 +19,6 @@ EVALUATION_JOB_KIND = "score image set"
 def reference_cache():
     """Reference features shared by every worker through the media storage."""
     return ReferenceCache(Path(settings.MEDIA_ROOT) / "metric-cache")
-
-
-def load_for_evaluation(image_set, size):
-    """The set's derived images at ``size`` as an `evaluation.images.ImagePixels` named by image id."""
-    loaded = load_derived(image_set.images.all(), size, image_set.resize_mode)
-    if not len(loaded):
-        raise ValueError(f"{image_set.name} has no {size} x {size} images to measure.")
-    return loaded
-
-
-def load_derived(images, size, resize_mode):
-    """The derived versions at ``size`` of ``images`` (a queryset), in image id order, as the metrics see them."""
-    derived = list(
-        DerivedImage.objects.filter(image__in=images, size=size).order_by("image_id").values_list("image_id", "file")
-    )
-
-    def decoded():
-        for _, name in derived:
-            with PILImage.open(Path(settings.MEDIA_ROOT, name)) as image:
-                image.load()
-                yield image
-
-    return pixels_from_pil(decoded(), size, names=[str(image_id) for image_id, _ in derived], resize_mode=resize_mode)
 
 
 @tracked
@@ -109,6 +85,11 @@ def _json_value(value):
     if isinstance(value, (float, np.floating)):
         return encode_number(value)
     return str(value)
+
+
+def queue_requested_scoring(sender, *, image_set, reference_set, size, created_by, **kwargs):
+    """The answer to `ratingsite.imagesets.scoring.scoring_requested`: the job that scores the new set."""
+    return enqueue_evaluation(image_set, reference_set, size, created_by=created_by).job
 
 
 def enqueue_evaluation(synthetic_set, reference_set, size, created_by=None):

@@ -7,5 +7,4 @@ urlpatterns = [
     path("help/", views.MetricsHelp.as_view(), name="metrics-help"),
     path("evaluations/<int:pk>/", views.EvaluationDetail.as_view(), name="evaluation-detail"),
     path("imagesets/<int:pk>/evaluate/", views.EvaluationCreate.as_view(), name="evaluation-create"),
-    path("grids/<int:pk>/", views.ExperimentGridMetrics.as_view(), name="experimentgrid-metrics"),
 ]

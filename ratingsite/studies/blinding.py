@@ -5,7 +5,7 @@ carried no information:
 
 * **File size.** `file_size_auc`: file size as a real-vs-synthetic classifier; 0.5 is no information.
   Study files are written without compression, so every file of a study has one size and the AUC is 0.5
-  by construction; a study whose files differ in size is not opened (`jobs.write_display_files`).
+  by construction; a study whose files differ in size is not opened (`display_files.write_display_files`).
 * **Order.** `order_check`: the share of real images right after a real image, over every rater's
   stored order, against a uniform shuffle's. Under a shuffle of ``N`` items of which ``R`` are real it
   is ``(R - 1) / (N - 1)``; its spread is that of the same raters' orders reshuffled.

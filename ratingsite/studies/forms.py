@@ -28,8 +28,8 @@ class StudyForm(forms.ModelForm):
 
     def check_against_pool(self, sources):
         """Add errors for counts the sets of the valid ``sources`` formset cannot give at the study's resolution
-        and for repeated images its pool cannot give: the rules of `jobs.draw_pool` and `jobs.draw_repeats`, told
-        on the form, before anything is queued, rather than by a failed job."""
+        and for repeated images its pool cannot give: the rules of `drawing.draw_pool` and `drawing.draw_repeats`,
+        told on the form, before anything is queued, rather than by a failed job."""
         resolution = self.cleaned_data["resolution"]
         for form in sources.forms:
             row = form.cleaned_data

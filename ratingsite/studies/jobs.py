@@ -1,114 +1,20 @@
-"""Drawing a study's pool and making the files its raters see."""
+"""rq job functions of the studies app, and the helpers that queue them: preparing a study (drawing its pool and
+making the files its raters see) and rewriting its files."""
 
-import io
 import random
 
 from django.core.files.storage import default_storage
-from PIL import Image as PILImage
 
 from ratingsite.core.storage import atomic_with_files
-from ratingsite.imagesets.models import DerivedImage, ImageSet
+from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.jobs.tracking import Outcome, tracked
-from ratingsite.studies.models import Study, StudyItem, count_problem, repeats_problem
-from synthesis.preprocessing import encode_png
+from ratingsite.studies.display_files import write_display_files
+from ratingsite.studies.drawing import draw_pool, draw_repeats
+from ratingsite.studies.models import Study, StudyItem
 
 STUDY_JOB_KIND = "prepare study"
 STUDY_FILES_JOB_KIND = "rewrite study files"
-
-
-def draw_pool(study):
-    """``[(derived image, source)]``: each source's ``count`` images, drawn with (study seed, set), the pool's
-    first; a practice source draws from its set's images that are not in the pool (by content, so an image
-    imported twice is one image), so a practice round may take real images of the pool's own set."""
-    drawn, pool = [], set()
-    for source in study.sources.select_related("image_set").order_by("practice", "pk"):
-        derived = [
-            image
-            for image in DerivedImage.objects.filter(image__image_set=source.image_set, size=study.resolution)
-            .select_related("image")
-            .order_by("image_id")
-            if not source.practice or image.image.sha256 not in pool
-        ]
-        problem = count_problem(source.image_set, len(derived), source.count, study.resolution, source.practice)
-        if problem:
-            raise ValueError(problem)
-        seed = f"{study.seed}:{source.image_set_id}" + (":practice" if source.practice else "")
-        chosen = random.Random(seed).sample(derived, source.count)
-        drawn.extend((item, source) for item in chosen)
-        if not source.practice:
-            pool.update(item.image.sha256 for item in chosen)
-    if not pool:
-        raise ValueError("The study has no images: add at least one image set with a count.")
-    return drawn
-
-
-def draw_repeats(study, items):
-    """Second showings (unsaved `StudyItem`s) of ``study.repeat_count`` of ``items`` (the pool's first showings
-    that are no attention check), drawn with the study seed; fails as `repeats_problem` says.
-
-    Real and synthetic images are shown twice in the pool's own proportion, not half and half: the first
-    showings of repeated images keep to the order's first ``len - gap`` places and the second showings to its
-    second half, so where the repeated images' share of real images differs from the pool's, so does the share
-    of real images at those places, and a place would tell something of the kind. With a fraction, the count is
-    rounded up or down by the seed (with the fraction as the chance of up).
-    """
-    pool = study.items.filter(role=StudyItem.Role.POOL)
-    wanted, pool_size = study.repeat_count, pool.count()
-    problem = repeats_problem(wanted, ordinary=len(items), pool=pool_size, gap=study.repeat_gap)
-    if problem:
-        raise ValueError(problem)
-    rng = random.Random(f"{study.seed}:repeats")
-    real, synthetic = (
-        [item for item in sorted(items, key=lambda item: item.image_id) if item.is_real == kind]
-        for kind in (True, False)
-    )
-    share = wanted * pool.filter(is_real=True).count() / pool_size if wanted else 0
-    n_real = int(share) + (rng.random() < share - int(share))
-    n_real = min(len(real), max(n_real, wanted - len(synthetic)))
-    chosen = rng.sample(real, n_real) + rng.sample(synthetic, wanted - n_real)
-    return [
-        StudyItem(
-            study=study, image_id=first.image_id, is_real=first.is_real, role=StudyItem.Role.REPEAT, repeat_of=first
-        )
-        for first in chosen
-    ]
-
-
-def display_png(derived_file, display_size):
-    """The file raters see: the derived image scaled to ``display_size`` by bicubic resampling, one encoder.
-
-    Every image, real or synthetic, goes through exactly this, so files differ only in their pixels. They
-    are stored without compression: a compressed file's size follows its content (noise-like synthetic
-    images compress worse than real ones), so the size alone, which any browser shows, told the truth.
-    """
-    with PILImage.open(derived_file) as image:
-        shown = image.convert("L").resize((display_size, display_size), PILImage.Resampling.BICUBIC)
-    return encode_png(shown, compress_level=0)
-
-
-def write_display_files(study, items, save):
-    """Make each item's file (named by its token) and open the study if all files are of one size.
-
-    Refuses, with a message for the job, a study whose files differ in size: ``Content-Length`` would
-    then tell real from synthetic.
-    """
-    derived = DerivedImage.objects.filter(image_id__in=[item.image_id for item in items], size=study.resolution)
-    files = {image.image_id: image.file for image in derived}
-    sizes = set()
-    for item in items:
-        with files[item.image_id].open("rb") as source:
-            data = display_png(io.BytesIO(source.read()), study.display_size)
-        item.file = save(f"studies/{study.pk}/{item.token}.png", data)
-        sizes.add(len(data))
-        yield item
-    if len(sizes) > 1:
-        raise ValueError(
-            f"The study's files are {min(sizes)} to {max(sizes)} bytes: their size would tell real from synthetic "
-            "images, so the study is not opened."
-        )
-    study.file_bytes = sizes.pop() if sizes else None
-    Study.objects.filter(pk=study.pk).update(file_bytes=study.file_bytes)
 
 
 @tracked

@@ -18,6 +18,7 @@ from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, 
 from ratingsite.accounts.models import RATERS, Invitation, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
 from ratingsite.imagesets.models import ImageSet
+from ratingsite.jobs.models import sync_job_of
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
 from ratingsite.studies.forms import (
@@ -154,7 +155,7 @@ class StudyStateChange(MayChangeMixin, View):
     action = None
 
     def post(self, request, pk):
-        study = get_object_or_404(Study, pk=pk)
+        study = self.checked_object
         now = timezone.now()
         if self.action == "close":
             Study.objects.filter(pk=pk).update(closed=now)
@@ -184,8 +185,7 @@ class StudyDetail(VisibleObjectsMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         study = self.object
-        if study.job is not None:
-            study.job.sync_with_queue()
+        sync_job_of(study)
         sizes = file_sizes(study)
         roles = study.item_counts()
         items = roles[StudyItem.Role.POOL]
@@ -240,7 +240,7 @@ class RaterInvite(MayChangeMixin, View):
     model = Study
 
     def post(self, request, pk):
-        study = get_object_or_404(Study, pk=pk)
+        study = self.checked_object
         form = RaterInviteForm(request.POST)
         if not form.is_valid():
             messages.error(request, errors_as_message(form))
@@ -288,7 +288,7 @@ class RaterLinkReissue(MayChangeMixin, View):
     model = Study
 
     def post(self, request, pk, rater_pk):
-        study = get_object_or_404(Study, pk=pk)
+        study = self.checked_object
         participation = get_object_or_404(Participation.objects.select_related("rater"), study=study, rater=rater_pk)
         if participation.rater.has_usable_password():
             messages.error(
@@ -326,7 +326,7 @@ class StudyFilesRewrite(MayChangeMixin, View):
     model = Study
 
     def post(self, request, pk):
-        study = get_object_or_404(Study, pk=pk)
+        study = self.checked_object
         if study.job is not None and study.job.is_active:
             messages.error(request, "The study's files are being made; wait for that job to end.")
         else:

@@ -14,7 +14,7 @@
 The training itself is `synthesis.training.train`; this app only stores its inputs and results. The
 run's files are the truth about how far it got: a run whose last epoch and every snapshot are on disk has
 finished, and its job row says so even if an earlier account of it said failed (see
-`finish_training_job_from_files`).
+`ratingsite.training.jobs.finish_training_job_from_files`).
 """
 
 from pathlib import Path
@@ -27,10 +27,16 @@ from django.urls import reverse
 
 from ratingsite.core.models import Owned
 from ratingsite.imagesets.models import DerivedImage, ImageSet
-from ratingsite.jobs.models import OUTCOMES_ON_DISK, Job
-from synthesis.config import ARCHITECTURES, TrainingConfig, read_history, resume_epoch, sample_grid_path, snapshot_path
-
-TRAINING_JOB_KIND = "train DCGAN"
+from ratingsite.jobs.models import Job
+from synthesis.config import (
+    ARCHITECTURES,
+    TrainingConfig,
+    image_size_of,
+    read_history,
+    resume_epoch,
+    sample_grid_path,
+    snapshot_path,
+)
 
 PAPER_SUBSET_SIZES = (100, 300, 500, 800, 999)
 PAPER_SNAPSHOT_EPOCHS = (300, 500, 800, 1000)
@@ -88,6 +94,11 @@ class TrainingRun(Owned):
         return reverse("training:trainingrun-detail", kwargs={"pk": self.pk})
 
     @property
+    def image_size(self):
+        """The side in pixels of the images the run trains on and generates."""
+        return image_size_of(self.architecture)
+
+    @property
     def folder(self):
         """The run's files, relative to the media storage."""
         return f"training/run-{self.pk}"
@@ -133,9 +144,10 @@ class TrainingRun(Owned):
         if self.dataset.kind != ImageSet.Kind.REAL:
             raise ValidationError({"dataset": "Train on a real image set, not a synthetic one."})
         try:
-            size = self.config(device="cpu").image_size
+            self.config(device="cpu")  # the library's checks of the settings
         except (TypeError, ValueError) as error:
             raise ValidationError(str(error)) from error
+        size = self.image_size
         available = DerivedImage.objects.filter(image__image_set=self.dataset, size=size).count()
         if self.train_images > available:
             duplicates = self.dataset.provenance.get("duplicates_skipped")
@@ -187,21 +199,3 @@ class GeneratedSet(models.Model):
 
     class Meta:
         ordering = ("snapshot", "pk")
-
-
-def finish_training_job_from_files(job):
-    """A failed training job whose run is complete on disk finished: a worker killed right after the last
-    epoch, or a trainer that went on after its job had been given up for dead, still did the work."""
-    run = TrainingRun.objects.filter(job=job).first()
-    if run is not None and run.is_complete_on_disk():
-        snapshots = run.register_snapshots()
-        job.mark_finished_from_files(
-            f"Trained {run.epochs} epochs; snapshots at epochs {', '.join(str(s.epoch) for s in snapshots)} "
-            "(read from the run's files).",
-            progress_done=run.epochs,
-            progress_total=run.epochs,
-            result={"run": run.pk},
-        )
-
-
-OUTCOMES_ON_DISK[TRAINING_JOB_KIND] = finish_training_job_from_files

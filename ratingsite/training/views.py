@@ -9,7 +9,8 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Vie
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.core.forms import errors_as_message
 from ratingsite.core.views import VisibleChoicesMixin
-from ratingsite.training import jobs
+from ratingsite.jobs.models import sync_job_of
+from ratingsite.training import grids, jobs
 from ratingsite.training.forms import (
     ExperimentGridForm,
     GenerateSetForm,
@@ -44,8 +45,7 @@ class TrainingRunDetail(VisibleObjectsMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         run = self.object
-        if run.job is not None:
-            run.job.sync_with_queue()
+        sync_job_of(run)
         history = run.history()
         resume_epoch = run.resume_epoch()
         context.update(
@@ -65,7 +65,7 @@ class TrainingRunResume(MayChangeMixin, View):
     model = TrainingRun
 
     def post(self, request, pk):
-        run = get_object_or_404(TrainingRun, pk=pk)
+        run = self.checked_object
         if run.job is not None and run.job.is_active:
             messages.info(request, "This run is already queued or running.")
         else:
@@ -117,7 +117,7 @@ class ExperimentGridCreate(ResearcherRequiredMixin, VisibleChoicesMixin, FormVie
 
     def form_valid(self, form):
         try:
-            grid = jobs.create_grid(created_by=self.request.user, **form.cleaned_data)
+            grid = grids.create_grid(created_by=self.request.user, **form.cleaned_data)
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
@@ -132,8 +132,7 @@ class ExperimentGridDetail(VisibleObjectsMixin, DetailView):
         context = super().get_context_data(**kwargs)
         runs = self.object.runs.select_related("job").prefetch_related("snapshots__generated_sets__image_set")
         for run in runs:
-            if run.job is not None:
-                run.job.sync_with_queue()
+            sync_job_of(run)
             run.sets_by_epoch = {
                 snapshot.epoch: [generated.image_set for generated in snapshot.generated_sets.all()]
                 for snapshot in run.snapshots.all()

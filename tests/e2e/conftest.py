@@ -2,7 +2,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from ratingsite.imagesets.importing import import_image_set
-from ratingsite.training import jobs as training_jobs
+from ratingsite.training.grids import create_grid
 from tests.e2e.browsing import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 from tests.images import hc18_folder
 
@@ -24,7 +24,7 @@ def grid_sets(hc18_dir, tmp_path, run_worker):
     """A tiny experiment grid (two subset sizes, one epoch) trained, generated and scored by the rq worker."""
     folder = hc18_folder(hc18_dir, tmp_path / "real", 20)
     real = import_image_set(folder, name="HC18 20").image_set
-    grid = training_jobs.create_grid(
+    grid = create_grid(
         name="tiny grid",
         dataset=real,
         architecture="dcgan64",

@@ -75,7 +75,6 @@ TABLE = {
     "metrics:metrics-help": (lambda w: {}, RESEARCH_PAGE),
     "metrics:evaluation-detail": (lambda w: {"pk": w["evaluation"].pk}, RESEARCH_PAGE),
     "metrics:evaluation-create": (lambda w: {"pk": w["synthetic"].pk}, CHANGE_POST),
-    "metrics:experimentgrid-metrics": (lambda w: {"pk": w["grid"].pk}, row(LOGIN, 403, 403, 200, 403, 200)),
     "studies:study-list": (lambda w: {}, RESEARCH_PAGE),
     "studies:study-create": (lambda w: {}, RESEARCH_PAGE),
     "studies:study-detail": (lambda w: {"pk": w["study_a"].pk}, RESEARCH_PAGE),
@@ -98,6 +97,7 @@ TABLE = {
     # The study has no practice round: its rater is sent on to the rating page.
     "studies:study-practice": (lambda w: {"pk": w["study_a"].pk}, row(LOGIN, 302, 404, 404, 404, 404)),
     "studies:studyitem-image": (lambda w: {"token": w["item_a"].token}, row(LOGIN, 200, 404, 200, 404, 200)),
+    "analysis:experimentgrid-metrics": (lambda w: {"pk": w["grid"].pk}, row(LOGIN, 403, 403, 200, 403, 200)),
     "analysis:study-analysis": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS),
     "analysis:report": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS),
     "analysis:scatter": (lambda w: {"pk": w["study_a"].pk}, ANALYSIS),

@@ -11,6 +11,7 @@ from ratingsite.jobs.models import Job
 from ratingsite.metrics import jobs as metric_jobs
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.training import jobs as training_jobs
+from ratingsite.training.grids import create_grid
 from ratingsite.training.models import TrainingRun
 from tests.factories import ResearcherFactory
 from tests.images import png_bytes
@@ -122,7 +123,7 @@ def test_score_form_on_the_set_page_queues_a_job(real_set, client, rq_queues):
 
 def test_grid_metrics_page_shows_heat_maps_and_significance(real_set, run_worker, client):
     owner = ResearcherFactory()
-    grid = training_jobs.create_grid(
+    grid = create_grid(
         created_by=owner,
         name="grid",
         dataset=real_set,
@@ -137,7 +138,7 @@ def test_grid_metrics_page_shows_heat_maps_and_significance(real_set, run_worker
     run_worker()
     assert Evaluation.objects.filter(job__status=Job.Status.FINISHED).count() == 4
     client.force_login(owner)
-    page = client.get(reverse("metrics:experimentgrid-metrics", args=[grid.pk])).content.decode()
+    page = client.get(reverse("analysis:experimentgrid-metrics", args=[grid.pk])).content.decode()
     assert "4 of 4 synthetic sets scored" in page
     assert "fid: fid" in page and "psnr: psnr_mean_db" in page
     assert page.count("kruskal-wallis") >= 2 and "training subset size" in page and ">epoch<" in page

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ratingsite.core.storage import atomic_with_files
 from ratingsite.imagesets.importing import import_image_set
-from ratingsite.studies.jobs import write_display_files
+from ratingsite.studies.display_files import write_display_files
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
 from tests.factories import PASSWORD, RaterFactory
 from tests.http import Browser

@@ -16,7 +16,7 @@ from statsmodels.sandbox.stats.runs import runstest_1samp
 from ratingsite.accounts.models import is_rater
 from ratingsite.analysis.data import ratings_frame
 from ratingsite.jobs.models import Job
-from ratingsite.studies import jobs
+from ratingsite.studies import display_files
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
 from ratingsite.studies.forms import MAX_VIEWING_MS
 from ratingsite.studies.models import (
@@ -59,7 +59,7 @@ def test_pool_is_drawn_with_the_seed_and_files_are_made_for_the_study(study, ima
     again = Study.objects.create(name="again", instructions="", seed=7)
     for source in study.sources.all():
         StudySource.objects.create(study=again, image_set=source.image_set, count=source.count)
-    from ratingsite.studies.jobs import draw_pool
+    from ratingsite.studies.drawing import draw_pool
 
     assert sorted(d.image_id for d, _ in draw_pool(again)) == sorted(item.image_id for item in items)
 
@@ -258,7 +258,9 @@ def test_a_study_whose_files_differ_in_size_is_not_opened(client, image_sets, ru
     real, synthetic_sets = image_sets
     client.force_login(ResearcherFactory())
     monkeypatch.setattr(
-        jobs, "display_png", lambda file, size: encode_png(PILImage.open(file).convert("L").resize((size, size)))
+        display_files,
+        "display_png",
+        lambda file, size: encode_png(PILImage.open(file).convert("L").resize((size, size))),
     )
     create_study(client, real, synthetic_sets)
     run_worker()

@@ -17,6 +17,7 @@ from rq import Worker
 from ratingsite.imagesets.models import DerivedImage, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.training import jobs
+from ratingsite.training.grids import create_grid
 from ratingsite.training.models import ExperimentGrid, GeneratedSet, TrainingRun
 from synthesis.locking import file_lock
 from synthesis.training import TRAINER_LOCK, train
@@ -211,7 +212,7 @@ def test_empty_or_synthetic_dataset_is_refused(real_set):
 
 
 def test_grid_creates_one_run_per_subset_size_and_learning_rate(real_set, rq_queues):
-    grid = jobs.create_grid(
+    grid = create_grid(
         name="grid",
         dataset=real_set,
         architecture="dcgan64",
@@ -230,7 +231,7 @@ def test_grid_creates_one_run_per_subset_size_and_learning_rate(real_set, rq_que
 
 def test_grid_with_a_subset_larger_than_the_dataset_creates_nothing(real_set, rq_queues):
     with pytest.raises(ValidationError, match="a training subset of 999 cannot be drawn"):
-        jobs.create_grid(
+        create_grid(
             name="grid",
             dataset=real_set,
             architecture="dcgan64",

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from ratingsite.training import jobs
+from ratingsite.training.grids import create_grid
 from ratingsite.training.management.commands.train import (
     image_set_argument,
     number_list,
@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            grid = jobs.create_grid(
+            grid = create_grid(
                 name=options["name"],
                 dataset=image_set_argument(options["dataset"]),
                 architecture=options["architecture"],
