@@ -51,7 +51,7 @@ def score(evaluation, progress):
         }
         evaluation.versions = {name: result.version for name, result in results.items()}
         evaluation.tables = {
-            table_name: _records(frame) for result in results.values() for table_name, frame in result.tables.items()
+            table_name: _json_rows(frame) for result in results.values() for table_name, frame in result.tables.items()
         }
         evaluation.save(update_fields=["values", "versions", "tables"])
         evaluation.image_scores.all().delete()
@@ -72,7 +72,7 @@ def score(evaluation, progress):
     )
 
 
-def _records(frame):
+def _json_rows(frame):
     """A DataFrame as JSON-safe rows."""
     return [{column: _json_value(value) for column, value in row.items()} for row in frame.to_dict("records")]
 
