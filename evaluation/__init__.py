@@ -68,6 +68,7 @@ Statistics of rating studies (one module each, on a long ratings frame: one row 
   and training setting, conditions of pooled studies, planning;
 * `evaluation.correlation`: metrics against ratings, at set level (OLS, Pearson, Spearman, log fit, Holm)
   and at image level (random-intercept mixed model, logistic GEE);
+* `evaluation.frames`: the column checks, Holm's correction and small frame helpers these modules share;
 * `evaluation.analysis`: all of the above on one study, as tables and one tidy results table;
 * `evaluation.plots`: forest plots, confusion matrix, ROC curves, quality histograms, grid heat map, metric
   scatter.

@@ -24,10 +24,11 @@ import pandas as pd
 
 from evaluation import correlation, study_roc
 from evaluation.agreement import fleiss_kappa, icc, pairwise_kappa
+from evaluation.frames import require_columns
 from evaluation.hype import hype_infinity
 from evaluation.quality import quality_by_kind, quality_summary
 from evaluation.results import RESULT_COLUMNS, Estimate, estimate_rows, setting_label
-from evaluation.turing import confusion_matrix, require_columns, turing_table
+from evaluation.turing import confusion_matrix, turing_table
 
 SETTINGS = ("model", "train_images", "epoch", "lr")
 QUALITY_SCORES = [1, 2, 3, 4, 5]

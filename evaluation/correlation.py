@@ -43,8 +43,9 @@ are dropped and ``n`` is counted after that.
   ``log_p``), which is what a spreadsheet's logarithmic trendline computes. Both need n >= 3.
 * Holm's step-down correction (S. Holm, "A simple sequentially rejective multiple test procedure",
   Scand. J. Statist. 1979; the values of ``statsmodels.stats.multitest.multipletests(method="holm")``)
-  over every metric row that has a p-value: ``spearman_p`` -> ``spearman_p_holm``, ``p`` -> ``p_holm``.
-  Rows without a p-value (constant metric, fewer than 3 sets) are not tests and are not counted.
+  over every metric row that has a p-value (`evaluation.frames.holm`): ``spearman_p`` -> ``spearman_p_holm``,
+  ``p`` -> ``p_holm``. Rows without a p-value (constant metric, fewer than 3 sets) are not tests and are not
+  counted (`evaluation.frames.untested`).
 
 `set_level_table` returns one row per metric, sorted by ``|spearman_rho|`` (the ranking of which metric
 agrees best with the clinicians), with a one-sentence ``conclusion`` that does not claim more than the
@@ -180,6 +181,8 @@ import statsmodels.api as sm
 from scipy import optimize, special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
+from evaluation.frames import holm, is_constant, numbers, require_columns
+
 SET_COLUMNS = [
     "metric",
     "n",
@@ -248,29 +251,12 @@ BOUNDARY_TOLERANCE = 1e-9
 FIT_ERRORS = (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError, PerfectSeparationError)
 
 
-def _require_columns(frame, columns):
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(f"columns not in the table: {', '.join(map(str, missing))}")
-
-
-def _numbers(values):
-    if isinstance(values, pd.Series):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.asarray(values, dtype=np.float64)
-
-
 def _finite_pairs(x, y):
-    x, y = _numbers(x), _numbers(y)
+    x, y = numbers(x), numbers(y)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"x and y must be 1-D of equal length, got shapes {x.shape} and {y.shape}")
     finite = np.isfinite(x) & np.isfinite(y)
     return x[finite], y[finite]
-
-
-def _is_constant(values):
-    # Exact comparison: a standard deviation of identical floats can come out as 1e-17 instead of 0.
-    return len(values) == 0 or values.max() == values.min()
 
 
 def _normal_quantile(confidence):
@@ -318,7 +304,7 @@ def pearson(x, y, confidence=0.95):
     """Pearson's r of the finite pairs with its Fisher z interval: ``{r, low, high, p, n}``."""
     x, y = _finite_pairs(x, y)
     n = len(x)
-    if n < MIN_POINTS_FOR_ESTIMATE or _is_constant(x) or _is_constant(y):
+    if n < MIN_POINTS_FOR_ESTIMATE or is_constant(x) or is_constant(y):
         return {"r": np.nan, "low": np.nan, "high": np.nan, "p": np.nan, "n": n}
     result = stats.pearsonr(x, y)
     r = _snap_perfect(float(result.statistic))
@@ -333,7 +319,7 @@ def spearman(x, y, confidence=0.95):
     """
     x, y = _finite_pairs(x, y)
     n = len(x)
-    if n < MIN_POINTS_FOR_ESTIMATE or _is_constant(x) or _is_constant(y):
+    if n < MIN_POINTS_FOR_ESTIMATE or is_constant(x) or is_constant(y):
         return {"rho": np.nan, "low": np.nan, "high": np.nan, "p": np.nan, "n": n}
     result = stats.spearmanr(x, y)
     rho = _snap_perfect(float(result.statistic))
@@ -359,22 +345,6 @@ def _ols(regressor, outcome, confidence):
         float(fit.rsquared),
         float(fit.pvalues[1]),
     )
-
-
-def _holm(p_values):
-    """Holm-adjusted p over the finite entries; NaN stays NaN.
-
-    The k-th smallest of m p-values times (m - k + 1), made non-decreasing by a running maximum and capped at
-    1: what ``multipletests(method="holm")`` returns, computed here because that function runs a full garbage
-    collection on every Holm call (30 ms in this application's process, more than a whole small table).
-    """
-    p_values = np.asarray(p_values, dtype=np.float64)
-    adjusted = np.full(p_values.shape, np.nan)
-    tested = np.flatnonzero(np.isfinite(p_values))
-    order = tested[np.argsort(p_values[tested], kind="stable")]
-    multipliers = np.arange(len(order), 0, -1)
-    adjusted[order] = np.minimum(np.maximum.accumulate(p_values[order] * multipliers), 1.0)
-    return adjusted
 
 
 def _set_conclusion(row):
@@ -403,13 +373,13 @@ def _set_conclusion(row):
 
 def _set_row(metric, x, y, log_fit):
     n = len(x)
-    constant = _is_constant(x)
+    constant = is_constant(x)
     row = {"metric": metric, "n": n, "constant_metric": constant}
     line = (np.nan,) * 6
     logarithmic = (np.nan,) * 6
     if n >= MIN_POINTS_FOR_ESTIMATE and not constant:
         line = _ols(x, y, TABLE_CONFIDENCE)
-        if log_fit and (x > 0).all() and not _is_constant(np.log(x)):
+        if log_fit and (x > 0).all() and not is_constant(np.log(x)):
             logarithmic = _ols(np.log(x), y, TABLE_CONFIDENCE)
     row.update(zip(["slope", "slope_low", "slope_high", "intercept", "r_squared", "p"], line, strict=True))
     linear_r = pearson(x, y, TABLE_CONFIDENCE)
@@ -427,24 +397,17 @@ def set_level_table(sets, metrics, outcome="mean_quality", log_fit=True):
     ``sets`` has one row per synthetic set; see the module docstring for every column.
     """
     metrics = list(metrics)
-    _require_columns(sets, [*metrics, outcome])
-    outcome_values = _numbers(sets[outcome])
+    require_columns(sets, [*metrics, outcome], name="set table")
+    outcome_values = numbers(sets[outcome])
     rows = [_set_row(metric, *_finite_pairs(sets[metric], outcome_values), log_fit) for metric in metrics]
     table = pd.DataFrame(rows, columns=[*SET_COLUMNS[:-3], "constant_metric"])
-    table["p_holm"] = _holm(table["p"])
-    table["spearman_p_holm"] = _holm(table["spearman_p"])
+    table["p_holm"] = holm(table["p"])
+    table["spearman_p_holm"] = holm(table["spearman_p"])
     table["conclusion"] = [_set_conclusion(row) for _, row in table.iterrows()] if len(table) else []
     table["n"] = table["n"].astype(np.int64)
     strength = table["spearman_rho"].abs()
     order = strength.sort_values(ascending=False, na_position="last", kind="stable").index
     return table.loc[order, SET_COLUMNS].reset_index(drop=True)
-
-
-def untested(table, tests):
-    """Which rows of a `set_level_table` (``tests`` `SET_LEVEL_TESTS`) or `image_level_table`
-    (`IMAGE_LEVEL_TESTS`) are no test: none of their tests has a p-value (too few sets or ratings, a constant
-    metric, every model failed), so Holm's correction does not count them and their reason is all they say."""
-    return ~np.isfinite(table[list(tests)].to_numpy(dtype=float)).any(axis=1)
 
 
 def fit_band(x, y, points=100, confidence=0.95, log=False):
@@ -456,7 +419,7 @@ def fit_band(x, y, points=100, confidence=0.95, log=False):
     x, y = _finite_pairs(x, y)
     if len(x) < MIN_POINTS_FOR_ESTIMATE:
         raise ValueError(f"a fit band needs at least {MIN_POINTS_FOR_ESTIMATE} finite pairs, got {len(x)}")
-    if _is_constant(x):
+    if is_constant(x):
         raise ValueError("x is constant: no line can be fitted")
     if log and (x <= 0).any():
         raise ValueError("the logarithmic fit needs every x > 0")
@@ -696,7 +659,7 @@ def _crossed_random_intercepts(z, quality, ratings, rater_ratio, confidence):
 
 def _quality_model(z, quality, rater_codes, single_rater, crossed, rater_ratio):
     """``(slope, low, high, p, notes)``; ``crossed`` is None without image ids, ``rater_ratio()`` gives g_r."""
-    if _is_constant(quality):
+    if is_constant(quality):
         raise _FitFailed("quality does not vary")
     if single_rater:
         (slope, low, high, _, _, p), messages = _run_quietly(lambda: _ols(z, quality, TABLE_CONFIDENCE))
@@ -840,7 +803,7 @@ def _image_row(metric, values, base, columns, rater_ratios):
     }
     if row["n_ratings"] < MIN_RATINGS:
         return row | {"note": f"too few ratings (n={row['n_ratings']})"}
-    if _is_constant(x):
+    if is_constant(x):
         return row | {"note": "constant metric"}
     z = (x - x.mean()) / x.std(ddof=1)
     single_rater = len(raters) == 1
@@ -890,10 +853,10 @@ def image_level_table(ratings, metrics, rater="rater", quality="quality", called
     models and every column.
     """
     metrics = list(metrics)
-    _require_columns(ratings, [*metrics, rater, quality, called_real])
+    require_columns(ratings, [*metrics, rater, quality, called_real])
     rater_codes, _ = pd.factorize(ratings[rater])
-    quality_values = _numbers(ratings[quality])
-    called_values = _numbers(ratings[called_real])
+    quality_values = numbers(ratings[quality])
+    called_values = numbers(ratings[called_real])
     base = (rater_codes >= 0) & np.isfinite(quality_values) & np.isfinite(called_values)
     image_codes = None
     if item in ratings.columns:
@@ -904,9 +867,9 @@ def image_level_table(ratings, metrics, rater="rater", quality="quality", called
         raise ValueError(f"column {called_real} must hold 0 or 1, found {sorted(invalid_answers)}")
     columns = (quality_values, called_values, rater_codes, image_codes)
     rater_ratios = {}
-    rows = [_image_row(metric, _numbers(ratings[metric]), base, columns, rater_ratios) for metric in metrics]
+    rows = [_image_row(metric, numbers(ratings[metric]), base, columns, rater_ratios) for metric in metrics]
     table = pd.DataFrame(rows, columns=[column for column in IMAGE_COLUMNS if not column.endswith("_holm")])
-    table["mixed_p_holm"] = _holm(table["mixed_p"])
-    table["logistic_p_holm"] = _holm(table["logistic_p"])
+    table["mixed_p_holm"] = holm(table["mixed_p"])
+    table["logistic_p_holm"] = holm(table["logistic_p"])
     table = table.sort_values("mixed_p", na_position="last", kind="stable")
     return table[IMAGE_COLUMNS].reset_index(drop=True)

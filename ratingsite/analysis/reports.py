@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from evaluation import attention, correlation, plots, repeatability, study_roc
+from evaluation import attention, correlation, frames, plots, repeatability, study_roc
 from evaluation.analysis import SETTINGS, analyse, methods_paragraph, quality_grid, results_table
 from evaluation.results import setting_label
 from ratingsite.analysis.data import (
@@ -213,7 +213,7 @@ class StudyReport:
         if table is None:
             return None
         tests, reason = REGRESSION_TABLES[name]
-        untested = correlation.untested(table, tests)
+        untested = frames.untested(table, tests)
         reasons = table.loc[untested, reason].replace("", "no p-value").value_counts(sort=True)
         return {
             "rows": records(table[~untested].head(TABLE_ROWS)),

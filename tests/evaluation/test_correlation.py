@@ -10,7 +10,7 @@ from scipy import stats
 from statsmodels.genmod.cov_struct import Exchangeable
 from statsmodels.stats.multitest import multipletests
 
-from evaluation import correlation
+from evaluation import correlation, frames
 from evaluation.correlation import (
     GEE_MAX_ITERATIONS,
     IMAGE_COLUMNS,
@@ -221,15 +221,15 @@ def test_rows_without_any_p_value_are_untested_and_the_rest_are_tests():
     sets["three"] = np.nan
     sets.loc[[0, 1, 2], "three"] = [1.0, 2.0, 4.0]  # too few for a conclusion, but tested
     table = set_level_table(sets, ["known", "constant", "two", "three"])
-    untested = dict(zip(table.metric, correlation.untested(table, correlation.SET_LEVEL_TESTS), strict=True))
+    untested = dict(zip(table.metric, frames.untested(table, correlation.SET_LEVEL_TESTS), strict=True))
     assert untested == {"known": False, "constant": True, "two": True, "three": False}
-    assert table.loc[~correlation.untested(table, correlation.SET_LEVEL_TESTS), "spearman_p_holm"].notna().all()
+    assert table.loc[~frames.untested(table, correlation.SET_LEVEL_TESTS), "spearman_p_holm"].notna().all()
 
     ratings = simulated_ratings(raters=2, per_rater=60, seed=5)
     ratings["constant"] = 7.0
     ratings["separating"] = np.where(ratings.called_real == 1, 1.0, 0.0) + np.arange(len(ratings)) * 1e-3
     table = image_level_table(ratings, ["constant", "separating"])
-    untested = dict(zip(table.metric, correlation.untested(table, correlation.IMAGE_LEVEL_TESTS), strict=True))
+    untested = dict(zip(table.metric, frames.untested(table, correlation.IMAGE_LEVEL_TESTS), strict=True))
     assert untested == {"constant": True, "separating": False}  # the mixed model ran; the GEE did not
 
 
