@@ -10,8 +10,7 @@
       p_holm_(k) = min(1, max_{j <= k} (m - j + 1) p_(j))
 
   the values of ``statsmodels.stats.multitest.multipletests(method="holm")``, computed here because that
-  function runs a full garbage collection on every call (30 ms in this application's process, more than a
-  whole small table).
+  function runs a full garbage collection on every call (slower than a whole small table; bench/README.md).
 * `untested`: the rows of a table whose tests all lack a p-value (too few points, a constant metric, every
   model failed): they are no tests, so Holm's correction does not count them.
 """
@@ -63,7 +62,7 @@ def untested(table, tests):
     """Which rows of ``table`` are no test: none of the p-value columns ``tests`` has a value in them.
 
     ``tests`` is `evaluation.correlation.SET_LEVEL_TESTS` for a set-level table and
-    `evaluation.correlation.IMAGE_LEVEL_TESTS` for an image-level one; such a row's reason (its conclusion
+    `evaluation.image_level.IMAGE_LEVEL_TESTS` for an image-level one; such a row's reason (its conclusion
     or note) is all it says.
     """
     return ~np.isfinite(table[list(tests)].to_numpy(dtype=float)).any(axis=1)
