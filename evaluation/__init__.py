@@ -66,8 +66,11 @@ Statistics of rating studies (one module each, on a long ratings frame: one row 
   (``python -m evaluation mrmc-power``); `evaluation.roe_metz` simulates Roe-Metz reader studies;
 * `evaluation.study_roc`: ROC and MRMC of a rating study: per rater, reader-averaged, per synthetic set
   and training setting, conditions of pooled studies, planning;
-* `evaluation.correlation`: metrics against ratings, at set level (OLS, Pearson, Spearman, log fit, Holm)
-  and at image level (random-intercept mixed model, logistic GEE);
+* `evaluation.correlation`: set-level metrics against the sets' mean quality (OLS, Pearson, Spearman, log
+  fit, Holm);
+* `evaluation.image_level`: per-image metrics against every rating (mixed model with crossed rater and
+  image intercepts, logistic GEE clustered by image);
+* `evaluation.frames`: the column checks, Holm's correction and small frame helpers these modules share;
 * `evaluation.analysis`: all of the above on one study, as tables and one tidy results table;
 * `evaluation.plots`: forest plots, confusion matrix, ROC curves, quality histograms, grid heat map, metric
   scatter.

@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.frames import require_columns
 from evaluation.quality import numeric_scores
-from evaluation.turing import require_columns
 
 WEIGHTS = (None, "linear", "quadratic")
 CONFIDENCE = 0.95

@@ -11,10 +11,10 @@ Inputs (pandas DataFrames; extra columns are ignored):
 * ``images``: one row per synthetic image, ``item`` and one column per per-image metric value.
 
 `analyse` runs every test of `evaluation.turing`, `evaluation.study_roc` (ROC and MRMC),
-`evaluation.agreement`, `evaluation.quality`, `evaluation.hype` and `evaluation.correlation` on them, each
-with its N. `results_table` flattens every estimate into one tidy table (one row per estimate: section,
-group, statistic, estimate, 95% CI, p, Holm p, N, note) for CSV and JSON; `methods_paragraph` writes the
-methods in words for a report.
+`evaluation.agreement`, `evaluation.quality`, `evaluation.hype`, `evaluation.correlation` and
+`evaluation.image_level` on them, each with its N. `results_table` flattens every estimate into one tidy
+table (one row per estimate: section, group, statistic, estimate, 95% CI, p, Holm p, N, note) for CSV and
+JSON; `methods_paragraph` writes the methods in words for a report.
 """
 
 import math
@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from evaluation import correlation, study_roc
+from evaluation import correlation, image_level, study_roc
 from evaluation.agreement import fleiss_kappa, icc, pairwise_kappa
+from evaluation.frames import require_columns
 from evaluation.hype import hype_infinity
 from evaluation.quality import quality_by_kind, quality_summary
 from evaluation.results import RESULT_COLUMNS, Estimate, estimate_rows, setting_label
-from evaluation.turing import confusion_matrix, require_columns, turing_table
+from evaluation.turing import confusion_matrix, turing_table
 
 SETTINGS = ("model", "train_images", "epoch", "lr")
 QUALITY_SCORES = [1, 2, 3, 4, 5]
@@ -95,7 +96,7 @@ def analyse(ratings, sets=None, images=None, resamples=1000, seed=0):
         analysis.image_metrics = [column for column in images.columns if column != "item"]
         image_ratings = synthetic.assign(called_real=(synthetic["answer"] == "real").astype(int))
         image_ratings = image_ratings.merge(images, on="item", how="inner")
-        tables["image_level"] = correlation.image_level_table(image_ratings, analysis.image_metrics)
+        tables["image_level"] = image_level.image_level_table(image_ratings, analysis.image_metrics)
     return analysis
 
 

@@ -30,7 +30,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from evaluation.turing import require_columns, require_labels
+from evaluation.frames import require_columns
+from evaluation.turing import require_labels
 
 
 def percent_wrong(wrong):

@@ -79,6 +79,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.frames import missing_columns
 from evaluation.roc import delong_covariance, placement_values
 
 COVARIANCES = ("jackknife", "delong")
@@ -109,7 +110,7 @@ def ratings_array(ratings):
     """``(scores (t, r, c), truth (c,), modality names, reader names)`` of a checked, fully crossed frame."""
     if not isinstance(ratings, pd.DataFrame):
         raise MRMCInputError(f"ratings must be a pandas DataFrame, not {type(ratings).__name__}")
-    missing = [column for column in REQUIRED_COLUMNS if column not in ratings.columns]
+    missing = missing_columns(ratings, REQUIRED_COLUMNS)
     if missing:
         raise MRMCInputError(
             f"ratings lack the column(s) {', '.join(missing)} (need {', '.join(REQUIRED_COLUMNS)}; "

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.turing import require_columns, require_labels
+from evaluation.frames import require_columns
+from evaluation.turing import require_labels
 
 CONFIDENCE = 0.95
 # Below this many scores on either side the test has too little power to say anything either way.

@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation.agreement import CONFIDENCE, pooled_kappa
-from evaluation.turing import LABELS, require_columns
+from evaluation.frames import require_columns
+from evaluation.turing import LABELS
 
 PAIR_COLUMNS = ["rater", "image", "answer_first", "answer_second", "quality_first", "quality_second"]
 RELIABILITY_COLUMNS = [

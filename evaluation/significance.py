@@ -20,13 +20,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.frames import missing_columns
+
 TESTS = {"kruskal-wallis": stats.kruskal, "anova": stats.f_oneway}
 COLUMNS = ["metric", "factor", "test", "statistic", "p"]
 
 
 def significance_table(per_image, metrics, factors):
     """Kruskal-Wallis and one-way ANOVA of each of ``metrics`` across the levels of each of ``factors``."""
-    missing = [column for column in [*metrics, *factors] if column not in per_image.columns]
+    missing = missing_columns(per_image, [*metrics, *factors])
     if missing:
         raise KeyError(f"columns not in the per-image table: {', '.join(missing)}")
     rows = []

@@ -39,21 +39,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.frames import require_columns
+
 LABELS = ("real", "synthetic")
 CHANCE = 0.5
 # A 95% interval wider than 30 percentage points rules out too little to support any conclusion.
 WIDEST_USEFUL_INTERVAL = 0.3
 SUMMARY_COLUMNS = ("rater", "item", "truth", "answer")
-
-
-def require_columns(ratings, columns):
-    """Raise ``ValueError`` naming every column of ``columns`` that the ratings frame lacks."""
-    missing = [column for column in columns if column not in ratings.columns]
-    if missing:
-        raise ValueError(
-            f"ratings frame lacks the column(s) {', '.join(missing)} (needs {', '.join(columns)}; "
-            f"has {', '.join(map(str, ratings.columns)) or 'none'})"
-        )
 
 
 def require_labels(ratings, columns=("truth", "answer")):

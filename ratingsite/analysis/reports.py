@@ -13,8 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from evaluation import attention, correlation, plots, repeatability, study_roc
+from evaluation import attention, correlation, frames, plots, repeatability, study_roc
 from evaluation.analysis import SETTINGS, analyse, methods_paragraph, quality_grid, results_table
+from evaluation.image_level import IMAGE_LEVEL_TESTS
 from evaluation.results import setting_label
 from ratingsite.analysis.data import (
     RATER_GROUPS,
@@ -36,7 +37,7 @@ AUC_FOREST_TABLES = {"auc-by-set": "mrmc_by_set", "auc-by-setting": "mrmc_by_set
 # Each metric-regression table: the p-values that make a row a test, and the column saying why a row is none.
 REGRESSION_TABLES = {
     "set_level": (correlation.SET_LEVEL_TESTS, "conclusion"),
-    "image_level": (correlation.IMAGE_LEVEL_TESTS, "note"),
+    "image_level": (IMAGE_LEVEL_TESTS, "note"),
 }
 # The effect the planning table is drawn for unless the researcher types another: AUC 0.6 against 0.5.
 PLANNING_EFFECT = 0.1
@@ -213,7 +214,7 @@ class StudyReport:
         if table is None:
             return None
         tests, reason = REGRESSION_TABLES[name]
-        untested = correlation.untested(table, tests)
+        untested = frames.untested(table, tests)
         reasons = table.loc[untested, reason].replace("", "no p-value").value_counts(sort=True)
         return {
             "rows": display_rows(table[~untested].head(TABLE_ROWS)),

@@ -10,17 +10,9 @@ from scipy import stats
 from statsmodels.genmod.cov_struct import Exchangeable
 from statsmodels.stats.multitest import multipletests
 
-from evaluation import correlation
-from evaluation.correlation import (
-    GEE_MAX_ITERATIONS,
-    IMAGE_COLUMNS,
-    SET_COLUMNS,
-    fit_band,
-    image_level_table,
-    pearson,
-    set_level_table,
-    spearman,
-)
+from evaluation import correlation, frames, image_level
+from evaluation.correlation import SET_COLUMNS, fit_band, pearson, set_level_table, spearman
+from evaluation.image_level import GEE_MAX_ITERATIONS, IMAGE_COLUMNS, image_level_table
 
 Z_95 = 1.959963984540054
 
@@ -221,15 +213,15 @@ def test_rows_without_any_p_value_are_untested_and_the_rest_are_tests():
     sets["three"] = np.nan
     sets.loc[[0, 1, 2], "three"] = [1.0, 2.0, 4.0]  # too few for a conclusion, but tested
     table = set_level_table(sets, ["known", "constant", "two", "three"])
-    untested = dict(zip(table.metric, correlation.untested(table, correlation.SET_LEVEL_TESTS), strict=True))
+    untested = dict(zip(table.metric, frames.untested(table, correlation.SET_LEVEL_TESTS), strict=True))
     assert untested == {"known": False, "constant": True, "two": True, "three": False}
-    assert table.loc[~correlation.untested(table, correlation.SET_LEVEL_TESTS), "spearman_p_holm"].notna().all()
+    assert table.loc[~frames.untested(table, correlation.SET_LEVEL_TESTS), "spearman_p_holm"].notna().all()
 
     ratings = simulated_ratings(raters=2, per_rater=60, seed=5)
     ratings["constant"] = 7.0
     ratings["separating"] = np.where(ratings.called_real == 1, 1.0, 0.0) + np.arange(len(ratings)) * 1e-3
     table = image_level_table(ratings, ["constant", "separating"])
-    untested = dict(zip(table.metric, correlation.untested(table, correlation.IMAGE_LEVEL_TESTS), strict=True))
+    untested = dict(zip(table.metric, frames.untested(table, image_level.IMAGE_LEVEL_TESTS), strict=True))
     assert untested == {"constant": True, "separating": False}  # the mixed model ran; the GEE did not
 
 
@@ -529,7 +521,7 @@ def test_rater_variance_at_zero_gives_the_ols_slope():
 
 
 def test_failed_convergence_becomes_a_note(monkeypatch):
-    monkeypatch.setattr(correlation, "GEE_MAX_ITERATIONS", 1)
+    monkeypatch.setattr(image_level, "GEE_MAX_ITERATIONS", 1)
     row = image_level_table(crossed_study(seed=1), ["psnr_mean_db"]).iloc[0]
     assert np.isnan(row.odds_ratio) and np.isfinite(row.mixed_slope)
     assert row.note == "logistic: did not converge (iteration limit 1 reached)"
