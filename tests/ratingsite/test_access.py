@@ -18,12 +18,12 @@ from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from ratingsite.imagesets.models import DerivedImage, Image, ImageSet
+from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.metrics.models import Evaluation
 from ratingsite.studies.models import Participation, Study, StudyItem
 from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
-from tests.factories import RaterFactory, ResearcherFactory, UserFactory
+from tests.factories import ImageFactory, RaterFactory, ResearcherFactory, UserFactory
 from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -156,10 +156,7 @@ def world():
     pixels = png_bytes(np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8))
     real = ImageSet.objects.create(name="real", kind=ImageSet.Kind.REAL, created_by=owner)
     synthetic = ImageSet.objects.create(name="synthetic", kind=ImageSet.Kind.SYNTHETIC, created_by=owner)
-    image = Image.objects.create(
-        image_set=synthetic, file=stored("a.png", pixels), sha256="0" * 64, width=64, height=64, original_name="a"
-    )
-    DerivedImage.objects.create(image=image, size=64, file=stored("a64.png", pixels))
+    image = ImageFactory(image_set=synthetic)
     grid = ExperimentGrid.objects.create(
         name="grid", dataset=real, architecture="dcgan64", subset_sizes=[8], snapshot_epochs=[1],
         learning_rates=[2e-4], created_by=owner,

@@ -1,14 +1,9 @@
 """Shared fixtures for the synthesis tests: tiny configs and images, so every training run takes well under a second."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from synthesis.config import TrainingConfig
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HC18_IMAGES = REPO_ROOT / ".." / "shared" / "data" / "hc18" / "training_set_half"
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +34,5 @@ def images64():
 
 
 @pytest.fixture
-def hc18_images():
-    if not HC18_IMAGES.is_dir():
-        pytest.skip(f"HC18 images not found at {HC18_IMAGES}")
-    return HC18_IMAGES
+def hc18_images(hc18_dir):
+    return hc18_dir / "training_set_half"

@@ -11,7 +11,7 @@ import torch
 from synthesis.config import TrainingConfig, read_history, resume_epoch
 from synthesis.data import choose_subset, list_images, load_images
 from synthesis.training import RunDirectoryBusy, train
-from tests.synthesis.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 
 def final_state(out_dir):

@@ -21,8 +21,8 @@ from ratingsite.analysis.data import REPEAT_COLUMNS, rater_label
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource
-from tests.factories import RaterFactory, ResearcherFactory
-from tests.images import hc18_folder, png_bytes
+from tests.factories import ImageSetFactory, RaterFactory, ResearcherFactory
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -97,9 +97,8 @@ def synthetic_set_ids(study):
 
 
 @pytest.fixture
-def sets(hc18_dir, tmp_path):
-    folder = hc18_folder(hc18_dir, tmp_path / "real", REAL_IMAGES)
-    real = import_image_set(folder, name="HC18 8").image_set
+def sets(tmp_path):
+    real = ImageSetFactory(name="HC18 8", images=REAL_IMAGES)
     synthetic_sets = []
     for index in range(SYNTHETIC_SETS):
         folder = tmp_path / f"synthetic{index}"

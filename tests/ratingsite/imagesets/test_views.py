@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from ratingsite.imagesets import views
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
-from tests.factories import RaterFactory, ResearcherFactory
+from tests.factories import AnnotationFactory, ImageFactory, ImageSetFactory, RaterFactory, ResearcherFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +129,8 @@ def test_researcher_pages_need_login_and_the_researcher_role(client, url_name, a
     assert client.get(url).status_code == 200
 
 
-def test_image_files_are_for_researchers_only(client, hc18_dir):
-    from ratingsite.imagesets.importing import import_image_set
-
-    image = import_image_set(hc18_dir / "fullres_samples", name="x").image_set.images.first()
+def test_image_files_are_for_researchers_only(client):
+    image = ImageFactory()
     url = reverse("imagesets:image-file", args=[image.pk])
     assert client.get(url).status_code == 302
     client.force_login(RaterFactory())
@@ -141,18 +139,17 @@ def test_image_files_are_for_researchers_only(client, hc18_dir):
     assert client.get(url).status_code == 200
 
 
-def test_deleting_a_set_deletes_its_files(hc18_dir, media_root):
-    from ratingsite.imagesets.importing import import_image_set
-
-    image_set = import_image_set(hc18_dir / "fullres_samples", name="x").image_set
+def test_deleting_a_set_deletes_its_files(media_root):
+    image_set = ImageSetFactory(images=2)
+    AnnotationFactory(image=image_set.images.first())
     assert any(path.is_file() for path in media_root.rglob("*"))
     image_set.delete()
     assert not any(path.is_file() for path in media_root.rglob("*"))
 
 
-def test_a_set_page_pages_through_every_image(researcher_client, real_set, monkeypatch):
+def test_a_set_page_pages_through_every_image(researcher_client, real_set_rows, monkeypatch):
     monkeypatch.setattr(views, "IMAGES_PER_PAGE", 10)
-    url = real_set.get_absolute_url()
+    url = real_set_rows.get_absolute_url()
     first = researcher_client.get(url).content.decode()
     assert first.count("<figure>") == 10 and "Images 1 to 10 of 24" in first
     assert '<a href="?page=2">next</a>' in first
@@ -165,7 +162,7 @@ def test_a_set_page_pages_through_every_image(researcher_client, real_set, monke
                 r"/imagesets/images/(\d+)/thumbnail.png", researcher_client.get(f"{url}?page={page}").content.decode()
             )
         )
-    assert shown == {str(pk) for pk in real_set.images.values_list("pk", flat=True)}
+    assert shown == {str(pk) for pk in real_set_rows.images.values_list("pk", flat=True)}
     assert "Images 21 to 24 of 24" in researcher_client.get(f"{url}?page=99").content.decode()
 
 
@@ -181,6 +178,6 @@ def test_thumbnails_keep_the_images_aspect_ratio(researcher_client, real_set):
     assert thumbnail.size == (256, 173) and thumbnail.mode == "L"
 
 
-def test_derived_versions_read_one_line_per_size(researcher_client, real_set):
-    page = researcher_client.get(real_set.get_absolute_url()).content.decode()
+def test_derived_versions_read_one_line_per_size(researcher_client, real_set_rows):
+    page = researcher_client.get(real_set_rows.get_absolute_url()).content.decode()
     assert "<dd>64 x 64: 24 images<br>128 x 128: 24 images<br>resize mode: stretch</dd>" in page

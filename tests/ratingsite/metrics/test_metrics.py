@@ -108,13 +108,13 @@ def test_scoring_at_a_resolution_the_set_lacks_is_a_clear_failure(real_set, run_
     assert evaluation.job.error == "64 only has no 128 x 128 images to measure."
 
 
-def test_score_form_on_the_set_page_queues_a_job(real_set, client, rq_queues):
+def test_score_form_on_the_set_page_queues_a_job(real_set_rows, client, rq_queues):
     owner = ResearcherFactory()
-    real_set.created_by = owner
-    real_set.save()
+    real_set_rows.created_by = owner
+    real_set_rows.save()
     client.force_login(owner)
     response = client.post(
-        reverse("metrics:evaluation-create", args=[real_set.pk]), {"reference_set": real_set.pk, "size": 64}
+        reverse("metrics:evaluation-create", args=[real_set_rows.pk]), {"reference_set": real_set_rows.pk, "size": 64}
     )
     evaluation = Evaluation.objects.get()
     assert response.url == evaluation.job.get_absolute_url()

@@ -4,7 +4,7 @@ import pytest
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies.models import Study
-from tests.factories import ResearcherFactory
+from tests.factories import ImageSetFactory, ResearcherFactory
 from tests.images import hc18_folder, png_bytes
 from tests.ratingsite.studies.creating import create_study
 
@@ -22,6 +22,14 @@ def image_sets(hc18_dir, tmp_path):
             pixels = rng.integers(0, 256, size=(64, 64), dtype=np.uint8)
             (folder / f"{number:04d}.png").write_bytes(png_bytes(pixels))
         synthetic_sets.append(import_image_set(folder, name=f"model {index}", kind="synthetic").image_set)
+    return real, synthetic_sets
+
+
+@pytest.fixture
+def image_set_rows():
+    """Sets of stand-in images named and sized as `image_sets`, for forms that only count their images."""
+    real = ImageSetFactory(name="HC18 12", images=12)
+    synthetic_sets = [ImageSetFactory(name=f"model {index}", kind="synthetic", images=6) for index in range(2)]
     return real, synthetic_sets
 
 

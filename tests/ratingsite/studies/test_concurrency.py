@@ -8,12 +8,10 @@ from django.db import connection
 from django.utils import timezone
 
 from ratingsite.core.storage import atomic_with_files
-from ratingsite.imagesets.importing import import_image_set
 from ratingsite.studies.display_files import write_display_files
 from ratingsite.studies.models import Participation, Rating, Study, StudyItem
-from tests.factories import PASSWORD, RaterFactory
+from tests.factories import PASSWORD, ImageSetFactory, RaterFactory
 from tests.http import Browser
-from tests.images import hc18_folder
 
 RATERS = 20
 
@@ -59,9 +57,8 @@ def test_parallel_raters_lose_and_duplicate_nothing(live_server, six_image_study
 
 
 @pytest.fixture
-def six_image_study(tmp_path, hc18_dir):
-    folder = hc18_folder(hc18_dir, tmp_path / "real", 6)
-    image_set = import_image_set(folder, name="six").image_set
+def six_image_study():
+    image_set = ImageSetFactory(name="six", images=6)
     study = Study.objects.create(name="concurrent", instructions="", display_size=128)
     items = [StudyItem(study=study, image=image, is_real=True) for image in image_set.images.all()]
     with atomic_with_files() as save:

@@ -182,8 +182,8 @@ def test_a_rater_who_may_change_answers_revises_either_showing_on_its_own(client
     )
 
 
-def test_the_form_refuses_repeats_the_pool_cannot_give(client, image_sets):
-    real, synthetic_sets = image_sets
+def test_the_form_refuses_repeats_the_pool_cannot_give(client, image_set_rows):
+    real, synthetic_sets = image_set_rows
     client.force_login(ResearcherFactory())
     response = create_study(client, real, synthetic_sets, repeat_count=3)  # a pool of 12, gap 10: 2 at most
     assert response.status_code == 200 and not Study.objects.exists()
@@ -272,8 +272,8 @@ def test_practice_images_are_never_images_of_the_pool(client, image_sets, run_wo
     assert not study.items.exists() and not study.is_open
 
 
-def test_a_source_is_practice_or_an_attention_check_and_only_practice_has_a_note(client, image_sets):
-    real, synthetic_sets = image_sets
+def test_a_source_is_practice_or_an_attention_check_and_only_practice_has_a_note(client, image_set_rows):
+    real, synthetic_sets = image_set_rows
     client.force_login(ResearcherFactory())
     both = {"sources-2-practice": "on", "sources-2-attention_check": "on", "sources-2-expected_answer": "synthetic"}
     response = create_study(client, real, synthetic_sets, **both)

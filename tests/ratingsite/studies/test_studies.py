@@ -360,8 +360,8 @@ def test_invitation_usernames_go_through_the_user_models_validators(study, clien
     assert not Participation.objects.exists() and not get_user_model().objects.filter(username="drop table;").exists()
 
 
-def test_the_form_refuses_a_pool_larger_than_a_set_before_anything_is_queued(client, image_sets, rq_queues):
-    real, synthetic_sets = image_sets
+def test_the_form_refuses_a_pool_larger_than_a_set_before_anything_is_queued(client, image_set_rows, rq_queues):
+    real, synthetic_sets = image_set_rows
     client.force_login(ResearcherFactory())
     response = create_study(client, real, synthetic_sets, **{"sources-1-count": 7})
     assert response.status_code == 200
@@ -472,8 +472,8 @@ def test_attention_items_are_drawn_and_served_exactly_like_every_other_image(att
     assert pages["attention"] == pages["real"] == pages["other"] and len(pages["attention"]) == 1
 
 
-def test_an_attention_check_needs_an_expected_answer_and_only_an_attention_check_has_one(client, image_sets):
-    real, synthetic_sets = image_sets
+def test_an_attention_check_needs_an_expected_answer_and_only_an_attention_check_has_one(client, image_set_rows):
+    real, synthetic_sets = image_set_rows
     client.force_login(ResearcherFactory())
     response = create_study(client, real, synthetic_sets, **{"sources-2-attention_check": "on"})
     assert response.status_code == 200 and not Study.objects.exists()

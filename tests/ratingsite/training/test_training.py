@@ -197,24 +197,24 @@ def test_training_goes_to_the_gpu_queue_when_a_worker_listens_there(rq_queues):
         ({"lr": -1.0}, "need lr > 0"),
     ],
 )
-def test_bad_settings_are_clear_errors(real_set, changes, message):
+def test_bad_settings_are_clear_errors(real_set_rows, changes, message):
     with pytest.raises(ValidationError) as error:
-        tiny_run(real_set, **changes)
+        tiny_run(real_set_rows, **changes)
     assert message in " ".join(error.value.messages)
     assert not TrainingRun.objects.exists()
 
 
-def test_empty_or_synthetic_dataset_is_refused(real_set):
+def test_empty_or_synthetic_dataset_is_refused():
     with pytest.raises(ValidationError, match="has 0 images"):
         tiny_run(ImageSetFactory(name="empty"))
     with pytest.raises(ValidationError, match="real image set"):
         tiny_run(ImageSetFactory(kind=ImageSet.Kind.SYNTHETIC))
 
 
-def test_grid_creates_one_run_per_subset_size_and_learning_rate(real_set, rq_queues):
+def test_grid_creates_one_run_per_subset_size_and_learning_rate(real_set_rows, rq_queues):
     grid = create_grid(
         name="grid",
-        dataset=real_set,
+        dataset=real_set_rows,
         architecture="dcgan64",
         subset_sizes=[16, 8],
         snapshot_epochs=[3, 2],
@@ -229,11 +229,11 @@ def test_grid_creates_one_run_per_subset_size_and_learning_rate(real_set, rq_que
     assert Job.objects.filter(kind=jobs.TRAINING_JOB_KIND).count() == 4
 
 
-def test_grid_with_a_subset_larger_than_the_dataset_creates_nothing(real_set, rq_queues):
+def test_grid_with_a_subset_larger_than_the_dataset_creates_nothing(real_set_rows, rq_queues):
     with pytest.raises(ValidationError, match="a training subset of 999 cannot be drawn"):
         create_grid(
             name="grid",
-            dataset=real_set,
+            dataset=real_set_rows,
             architecture="dcgan64",
             subset_sizes=[8, 999],
             snapshot_epochs=[2],
@@ -244,13 +244,13 @@ def test_grid_with_a_subset_larger_than_the_dataset_creates_nothing(real_set, rq
     assert not ExperimentGrid.objects.exists() and not TrainingRun.objects.exists() and not Job.objects.exists()
 
 
-def test_grid_form_shows_the_refusal(real_set, client, rq_queues):
+def test_grid_form_shows_the_refusal(real_set_rows, client, rq_queues):
     client.force_login(ResearcherFactory())
     response = client.post(
         reverse("training:experimentgrid-create"),
         {
             "name": "grid",
-            "dataset": real_set.pk,
+            "dataset": real_set_rows.pk,
             "architecture": "dcgan64",
             "subset_sizes": "100, 300",
             "snapshot_epochs": "300",
@@ -285,20 +285,20 @@ def test_train_command_in_the_foreground(real_set, capsys):
     assert run.snapshots.get().epoch == 2
 
 
-def test_train_command_errors(real_set):
+def test_train_command_errors(real_set_rows):
     with pytest.raises(CommandError, match="cannot be drawn"):
         call_command(
-            "train", "--dataset", str(real_set.pk), "--train-images", "500", "--epochs", "2", "--checkpoints", "2"
+            "train", "--dataset", str(real_set_rows.pk), "--train-images", "500", "--epochs", "2", "--checkpoints", "2"
         )
     with pytest.raises(CommandError, match="No image set is called 'missing'"):
         call_command("train", "--dataset", "missing", "--train-images", "5")
 
 
-def test_run_grid_command_queues_runs(real_set, rq_queues, capsys):
+def test_run_grid_command_queues_runs(real_set_rows, rq_queues, capsys):
     call_command(
         "run_grid",
         "--dataset",
-        str(real_set.pk),
+        str(real_set_rows.pk),
         "--subset-sizes",
         "8,16",
         "--snapshots",
@@ -309,8 +309,8 @@ def test_run_grid_command_queues_runs(real_set, rq_queues, capsys):
     assert "2 training runs queued; 4 sets of 10 images" in capsys.readouterr().out
 
 
-def test_training_pages_are_for_researchers(client, real_set):
-    run = tiny_run(real_set)
+def test_training_pages_are_for_researchers(client, real_set_rows):
+    run = tiny_run(real_set_rows)
     for url in (
         reverse("training:trainingrun-list"),
         run.get_absolute_url(),
