@@ -10,9 +10,10 @@ from scipy import stats
 from statsmodels.genmod.cov_struct import Exchangeable
 from statsmodels.stats.multitest import multipletests
 
-from evaluation import correlation, frames, image_level
+from evaluation import correlation, frames, image_level, logistic_gee
 from evaluation.correlation import SET_COLUMNS, fit_band, pearson, set_level_table, spearman
-from evaluation.image_level import GEE_MAX_ITERATIONS, IMAGE_COLUMNS, image_level_table
+from evaluation.image_level import IMAGE_COLUMNS, image_level_table
+from evaluation.logistic_gee import GEE_MAX_ITERATIONS
 
 Z_95 = 1.959963984540054
 
@@ -521,7 +522,7 @@ def test_rater_variance_at_zero_gives_the_ols_slope():
 
 
 def test_failed_convergence_becomes_a_note(monkeypatch):
-    monkeypatch.setattr(image_level, "GEE_MAX_ITERATIONS", 1)
+    monkeypatch.setattr(logistic_gee, "GEE_MAX_ITERATIONS", 1)
     row = image_level_table(crossed_study(seed=1), ["psnr_mean_db"]).iloc[0]
     assert np.isnan(row.odds_ratio) and np.isfinite(row.mixed_slope)
     assert row.note == "logistic: did not converge (iteration limit 1 reached)"
