@@ -7,8 +7,8 @@ each rater) with 274 set-level metrics (the headline metrics and the 256 LBP ele
 metrics, then times `evaluation.analysis.analyse` (every test, HYPE bootstrap included) and
 `results_table`. Baseline in the same process: the same image-level quality model (crossed random
 intercepts for rater and image) fitted with statsmodels' MixedLM (variance components) for a sample of
-the metrics, scaled to all of them; `evaluation.image_level` fits it in the closed form its docstring
-derives. Prints both and the ratio.
+the metrics, scaled to all of them; `evaluation.crossed_mixed_model` fits it in the closed form its
+docstring derives. Prints both and the ratio.
 """
 
 import argparse

@@ -68,8 +68,10 @@ Statistics of rating studies (one module each, on a long ratings frame: one row 
   and training setting, conditions of pooled studies, planning;
 * `evaluation.correlation`: set-level metrics against the sets' mean quality (OLS, Pearson, Spearman, log
   fit, Holm);
-* `evaluation.image_level`: per-image metrics against every rating (mixed model with crossed rater and
-  image intercepts, logistic GEE clustered by image);
+* `evaluation.image_level`: per-image metrics against every rating, one row per metric with both models:
+  `evaluation.crossed_mixed_model` (quality: linear mixed model with crossed rater and image intercepts,
+  REML) and `evaluation.logistic_gee` (called real: logistic GEE clustered by image);
+  `evaluation.fit_failures` turns a model that fails or warns into the row's note;
 * `evaluation.frames`: the column checks, Holm's correction and small frame helpers these modules share;
 * `evaluation.analysis`: all of the above on one study, as tables and one tidy results table;
 * `evaluation.plots`: forest plots, confusion matrix, ROC curves, quality histograms, grid heat map, metric
