@@ -167,6 +167,8 @@ def test_the_analysis_page_shows_every_section_with_plots(study, researcher_clie
         "fid",
         "psnr:psnr_mean_db",
     }
+    image_level = page[page.index('<section id="image-level">') :]
+    assert "crossed random intercepts for rater and image" in image_level and "clustered by image" in image_level
 
 
 def test_ratings_csv_round_trips_to_the_database_rows(study, researcher_client):
