@@ -72,8 +72,8 @@ from evaluation.correlation import TABLE_CONFIDENCE, normal_quantile, ols, with_
 from evaluation.fit_failures import FIT_ERRORS, FitFailed, run_quietly
 from evaluation.frames import is_constant
 
-# Search range of the variance ratio g = rater variance / residual variance: from negligible to a rater
-# effect thousands of times the rating noise.
+# Search range of a variance ratio g (the rater's or the image's variance / the residual variance): from
+# negligible to an effect thousands of times the rating noise.
 LOG_VARIANCE_RATIO_GRID = np.arange(-14.0, 12.01, 0.5)
 # Profile REML gains (log-likelihood units) below this over a variance ratio of 0 are rounding, not a variance.
 BOUNDARY_TOLERANCE = 1e-9
