@@ -1,5 +1,6 @@
-"""Rows for tests where only the rows matter: accounts with a role, jobs, image sets of stand-in images, studies
-with their items, participations and ratings, training runs, grids and snapshots, evaluations and image scores.
+"""Rows for tests where only the rows matter: accounts with a role and API tokens, jobs, image sets of stand-in
+images, studies with their items, participations and ratings, training runs, grids and snapshots, evaluations and
+image scores.
 
 A stand-in image is a small PNG of random gray pixels (seeded by the factory's sequence, so every image of a set
 has its own sha256) with its derived versions at every training size, as an import stores them. A study item's
@@ -17,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from ratingsite.accounts.models import RATERS, RESEARCHERS, add_to_role
+from ratingsite.accounts.models import RATERS, RESEARCHERS, ApiToken, add_to_role
 from ratingsite.imagesets.models import Annotation, DerivedImage, Image, ImageSet
 from ratingsite.jobs.models import Job
 from ratingsite.metrics.models import Evaluation, ImageScore
@@ -61,6 +62,13 @@ class RaterFactory(UserFactory):
     def role(self, create, extracted, **kwargs):
         if create:
             add_to_role(self, RATERS)
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(ResearcherFactory)
 
 
 class ImageSetFactory(factory.django.DjangoModelFactory):

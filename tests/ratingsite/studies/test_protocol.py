@@ -24,7 +24,7 @@ from ratingsite.studies.models import (
     StudyItem,
     with_repeats,
 )
-from tests.factories import RaterFactory, ResearcherFactory
+from tests.factories import ParticipationFactory, RaterFactory, ResearcherFactory
 from tests.images import hc18_folder, png_bytes
 from tests.ratingsite.studies.creating import create_study
 
@@ -139,8 +139,7 @@ def test_in_a_pool_not_half_real_where_an_image_comes_tells_nothing_of_its_kind(
 
 def test_the_pages_of_a_second_showing_are_those_of_any_other_image(repeat_study, client):
     study = repeat_study
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     role = dict(study.items.values_list("token", "role"))
     kind = {
@@ -215,8 +214,7 @@ def test_the_practice_round_comes_first_tells_the_truth_and_is_kept_apart(practi
     study = practice_study
     practice = set(study.items.filter(role=StudyItem.Role.PRACTICE).values_list("token", flat=True))
     assert len(practice) == 4 and study.items.filter(role=StudyItem.Role.POOL).count() == 12
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater)
+    rater = ParticipationFactory(study=study).rater
     client.force_login(rater)
     start = client.get(reverse("studies:study-start", args=[study.pk])).content.decode()
     assert "You will first rate 4 practice images, and be told after each whether it was real" in start
@@ -285,8 +283,7 @@ def test_a_source_is_practice_or_an_attention_check_and_only_practice_has_a_note
 
 def test_with_a_timed_exposure_the_viewing_time_stored_is_at_most_the_exposure(client, image_sets, run_worker):
     study = prepared(client, image_sets, run_worker, exposure_ms=800)
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     for viewing_ms, stored in ((5000, 800), (300, 300), ("", None)):
@@ -303,8 +300,7 @@ def test_with_a_timed_exposure_the_viewing_time_stored_is_at_most_the_exposure(c
 
 def test_a_timed_exposure_cannot_be_seen_again_by_reloading_or_opening_the_image(client, image_sets, run_worker):
     study = prepared(client, image_sets, run_worker, exposure_ms=800, allow_changes="on")
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     unseen = study.items.exclude(pk=Participation.objects.get(rater=rater).item_order()[0]).first()
