@@ -53,6 +53,8 @@ def study_rows(client, image_set_rows):
     real, synthetic_sets = image_set_rows
     study = StudyFactory(
         name="Turing test",
+        rater_title="Fetal head images",
+        instructions="Real or synthetic?",
         resolution=64,
         display_size=256,
         ask_confidence=False,
