@@ -147,9 +147,9 @@ def display_file(image, study):
 
 
 class StudyFactory(factory.django.DjangoModelFactory):
-    """A study of a researcher, empty unless ``sources=[(image set, count), ...]`` asks for a pool: a source for
-    each, the set's first ``count`` images made items, and the study opened (`Study.file_bytes`) as a study whose
-    files are all one size is."""
+    """A researcher's study, empty unless ``sources=[(image set, count), ...]`` asks for a pool: a source for each,
+    the set's first ``count`` images made items (not drawn), and the study open, its `Study.file_bytes` set as when
+    its files are all one size."""
 
     class Meta:
         model = Study
@@ -220,7 +220,7 @@ class RatingFactory(factory.django.DjangoModelFactory):
 
 
 class ExperimentGridFactory(factory.django.DjangoModelFactory):
-    """A grid of one tiny training run's settings (no runs made: `TrainingRunFactory` with ``grid``)."""
+    """A grid of one subset of 8 images trained for one epoch, with no runs (`TrainingRunFactory` with ``grid``)."""
 
     class Meta:
         model = ExperimentGrid

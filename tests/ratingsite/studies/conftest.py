@@ -27,7 +27,7 @@ def image_sets(hc18_dir, tmp_path):
 
 @pytest.fixture
 def image_set_rows():
-    """Sets of stand-in images named and sized as `image_sets`, for forms that only count their images."""
+    """Sets of stand-in images named and sized as `image_sets`, for tests where only their rows count."""
     real = ImageSetFactory(name="HC18 12", images=12)
     synthetic_sets = [ImageSetFactory(name=f"model {index}", kind="synthetic", images=6) for index in range(2)]
     return real, synthetic_sets
