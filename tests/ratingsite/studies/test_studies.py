@@ -562,8 +562,8 @@ def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_a
     ]
 
 
-def test_raters_see_the_title_and_the_information_never_the_internal_name(client, image_sets, run_worker):
-    real, synthetic_sets = image_sets
+def test_raters_see_the_title_and_the_information_never_the_internal_name(client, image_set_rows, run_worker):
+    real, synthetic_sets = image_set_rows
     client.force_login(ResearcherFactory())
     information = "Run by **the fetal imaging group**.\n\n- You may stop at any time.\n\n<script>alert(1)</script>"
     create_study(client, real, synthetic_sets, name="DCGAN64 epoch 50 vs HC18", information=information)
