@@ -12,19 +12,28 @@ studies); the analysis of a study is for those who may change it, which here has
 for its plots and files) — the point is who gets past the check.
 """
 
-import numpy as np
 import pytest
 from django.contrib import admin
-from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
-from ratingsite.metrics.models import Evaluation
-from ratingsite.studies.models import Participation, Study, StudyItem
-from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
-from tests.factories import ImageFactory, RaterFactory, ResearcherFactory, UserFactory
-from tests.images import png_bytes
+from ratingsite.studies.models import Study
+from ratingsite.training.models import GeneratedSet
+from tests.factories import (
+    EvaluationFactory,
+    ExperimentGridFactory,
+    ImageFactory,
+    ImageSetFactory,
+    JobFactory,
+    ParticipationFactory,
+    ResearcherFactory,
+    SnapshotFactory,
+    StudyFactory,
+    StudyItemFactory,
+    TrainingRunFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,10 +148,6 @@ def test_every_url_name_has_a_row():
     assert set(staff_pages()) <= names
 
 
-def stored(name, content):
-    return ContentFile(content, name=name)
-
-
 @pytest.fixture(autouse=True)
 def quick_passwords(settings):
     """Six accounts per case over some 300 cases: the default hasher's deliberate slowness would take minutes."""
@@ -153,31 +158,23 @@ def quick_passwords(settings):
 def world():
     """Two studies of one owner, each with one rater, and one of each kind of the owner's work."""
     owner = ResearcherFactory()
-    pixels = png_bytes(np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8))
-    real = ImageSet.objects.create(name="real", kind=ImageSet.Kind.REAL, created_by=owner)
-    synthetic = ImageSet.objects.create(name="synthetic", kind=ImageSet.Kind.SYNTHETIC, created_by=owner)
+    real = ImageSetFactory(name="real", kind=ImageSet.Kind.REAL, created_by=owner)
+    synthetic = ImageSetFactory(name="synthetic", kind=ImageSet.Kind.SYNTHETIC, created_by=owner)
     image = ImageFactory(image_set=synthetic)
-    grid = ExperimentGrid.objects.create(
-        name="grid", dataset=real, architecture="dcgan64", subset_sizes=[8], snapshot_epochs=[1],
-        learning_rates=[2e-4], created_by=owner,
-    )  # fmt: skip
-    run = TrainingRun.objects.create(
-        name="run", dataset=real, grid=grid, architecture="dcgan64", train_images=8, epochs=1, snapshot_epochs=[1],
-        created_by=owner,
-    )  # fmt: skip
+    grid = ExperimentGridFactory(name="grid", dataset=real, created_by=owner)
+    run = TrainingRunFactory(name="run", dataset=real, grid=grid, created_by=owner)
     run.out_dir.mkdir(parents=True, exist_ok=True)
     (run.out_dir / "history.csv").write_text("epoch,d_loss,g_loss,d_real,d_fake\n1,1.0,1.0,0.5,0.5\n")
-    snapshot = Snapshot.objects.create(run=run, epoch=1, checkpoint="none.pt", sample_grid=stored("grid.png", pixels))
-    evaluation = Evaluation.objects.create(synthetic_set=synthetic, reference_set=real, size=64, created_by=owner)
-    job = Job.objects.create(kind="test job", status=Job.Status.RUNNING, created_by=owner)
+    snapshot = SnapshotFactory(run=run, epoch=1)
+    evaluation = EvaluationFactory(synthetic_set=synthetic, reference_set=real, size=64, created_by=owner)
+    job = JobFactory(kind="test job", status=Job.Status.RUNNING, created_by=owner)
     studies, items, raters = [], [], []
     for name in ("A", "B"):
-        study = Study.objects.create(name=name, instructions="Real or synthetic?", created_by=owner)
-        item = StudyItem.objects.create(study=study, image=image, is_real=False, file=stored("item.png", pixels))
+        study = StudyFactory(name=name, created_by=owner)
+        item = StudyItemFactory(study=study, image=image, is_real=False)
         Study.objects.filter(pk=study.pk).update(file_bytes=item.file.size)
-        rater = RaterFactory()
-        Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
-        studies.append(study), items.append(item), raters.append(rater)
+        participation = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z")
+        studies.append(study), items.append(item), raters.append(participation.rater)
     users = {
         "anonymous": None,
         "rater_a": raters[0],
@@ -266,7 +263,7 @@ def test_with_sharing_off_other_researchers_see_nothing_of_it(client, world, set
         page = client.get(reverse(name)).content.decode()
         for shown in ("study_a", "synthetic", "run", "job"):
             assert world[shown].get_absolute_url() not in page, (name, shown)
-    own = ImageSet.objects.create(name="own", kind=ImageSet.Kind.REAL, created_by=world["users"]["other"])
+    own = ImageSetFactory(name="own", kind=ImageSet.Kind.REAL, created_by=world["users"]["other"])
     owners_sets = ImageSet.objects.filter(created_by=world["users"]["owner"])
     for url in (
         reverse("studies:study-create"),
@@ -287,7 +284,7 @@ def test_with_sharing_off_other_researchers_see_nothing_of_it(client, world, set
 def test_rows_of_nobody_are_every_researchers_and_generated_sets_are_shared_with_their_run(client, world, settings):
     settings.RESEARCHERS_SEE_ALL_WORK = False
     other = world["users"]["other"]
-    from_command_line = ImageSet.objects.create(name="HC18", kind=ImageSet.Kind.REAL)
+    from_command_line = ImageSetFactory(name="HC18", kind=ImageSet.Kind.REAL)
     assert from_command_line.may_change(other) and from_command_line in ImageSet.visible_to(other)
     generated = world["synthetic"]
     GeneratedSet.objects.create(snapshot=world["snapshot"], image_set=generated, seed=0)

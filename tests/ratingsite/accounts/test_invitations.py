@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ratingsite.accounts.models import Invitation, RaterProfile, token_hash
-from ratingsite.studies.models import Participation, Study
-from tests.factories import RaterFactory, ResearcherFactory
+from ratingsite.studies.models import Participation
+from tests.factories import RaterFactory, ResearcherFactory, StudyFactory
 from tests.invitations import RATER_PASSWORD, accept, invitation_link
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def study(client):
     researcher = ResearcherFactory()
     client.force_login(researcher)
-    return Study.objects.create(name="internal", rater_title="Head images", instructions="", created_by=researcher)
+    return StudyFactory(name="internal", rater_title="Head images", instructions="", created_by=researcher)
 
 
 def invite(client, study, **fields):

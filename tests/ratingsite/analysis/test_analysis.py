@@ -20,8 +20,19 @@ from ratingsite.accounts.models import RaterProfile
 from ratingsite.analysis.data import REPEAT_COLUMNS, rater_label
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.metrics.models import Evaluation, ImageScore
-from ratingsite.studies.models import Participation, Rating, Study, StudyItem, StudySource
-from tests.factories import ImageSetFactory, RaterFactory, ResearcherFactory
+from ratingsite.studies.models import Rating, Study, StudyItem
+from tests.factories import (
+    EvaluationFactory,
+    ImageScoreFactory,
+    ImageSetFactory,
+    ParticipationFactory,
+    RaterFactory,
+    RatingFactory,
+    ResearcherFactory,
+    StudyFactory,
+    StudyItemFactory,
+    StudySourceFactory,
+)
 from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -33,21 +44,13 @@ RATERS = (("clinician", 12), ("sonographer", 4), ("engineer", 2))
 
 
 def make_study(name, real, synthetic_sets, owner, seed=0):
-    study = Study.objects.create(name=name, instructions="Real or synthetic?", seed=seed, created_by=owner)
-    StudySource.objects.create(study=study, image_set=real, count=REAL_IMAGES)
-    for image_set in synthetic_sets:
-        StudySource.objects.create(study=study, image_set=image_set, count=IMAGES_PER_SET)
-    for image in real.images.order_by("pk")[:REAL_IMAGES]:
-        StudyItem.objects.create(study=study, image=image, is_real=True, file=f"study/{image.pk}.png")
-    for image_set in synthetic_sets:
-        for image in image_set.images.order_by("pk"):
-            StudyItem.objects.create(study=study, image=image, is_real=False, file=f"study/{image.pk}.png")
-    return study
+    sources = [(real, REAL_IMAGES), *((image_set, IMAGES_PER_SET) for image_set in synthetic_sets)]
+    return StudyFactory(name=name, instructions="Real or synthetic?", seed=seed, created_by=owner, sources=sources)
 
 
 def evaluate(synthetic_set, real, index, rng):
     """An evaluation whose FID falls as the set's quality (which rises with ``index``) rises; KID is noise."""
-    evaluation = Evaluation.objects.create(
+    evaluation = EvaluationFactory(
         synthetic_set=synthetic_set,
         reference_set=real,
         size=64,
@@ -65,7 +68,7 @@ def evaluate(synthetic_set, real, index, rng):
         },
     )
     for number, image in enumerate(synthetic_set.images.order_by("pk")):
-        ImageScore.objects.create(
+        ImageScoreFactory(
             evaluation=evaluation,
             image=image,
             values={"psnr_mean_db": 10.0 + index + 0.1 * number, "lbp_chi_square": float(rng.random())},
@@ -78,7 +81,7 @@ def rate(study, raters, rng):
     set_index = {image_set_id: index for index, image_set_id in enumerate(sorted(synthetic_set_ids(study)))}
     now = timezone.now()
     for rater_index, rater in enumerate(raters):
-        Participation.objects.create(study=study, rater=rater, consented=now)
+        ParticipationFactory(study=study, rater=rater, consented=now)
         for number, item in enumerate(study.items.select_related("image").order_by("pk")):
             truth = "real" if item.is_real else "synthetic"
             if rater_index == 0:
@@ -89,7 +92,7 @@ def rate(study, raters, rng):
                 answer = "real"
             base = 4.5 if item.is_real else 1 + set_index[item.image.image_set_id] * 0.8
             quality = int(np.clip(round(base + rng.normal(0, 0.5)), 1, 5))
-            Rating.objects.create(item=item, rater=rater, answer=answer, quality=quality, shown=now, viewing_ms=900)
+            RatingFactory(item=item, rater=rater, answer=answer, quality=quality, shown=now, viewing_ms=900)
 
 
 def synthetic_set_ids(study):
@@ -336,7 +339,7 @@ def test_unfinished_evaluations_are_passed_over_and_counts_become_shares(study, 
     first.values["memorisation"] = {"flagged_pixel": 3, "flagged_feature": 0, "pixel_threshold": 12.0}
     first.save()
     # A newer scoring of the same set whose job has not written anything yet.
-    Evaluation.objects.create(synthetic_set=synthetic_sets[0], reference_set=synthetic_sets[1], size=64)
+    EvaluationFactory(synthetic_set=synthetic_sets[0], reference_set=synthetic_sets[1], size=64)
     sets_table = pd.read_csv(io.BytesIO(export(researcher_client, study, "sets.csv"))).set_index("set")
     row = sets_table.loc[synthetic_sets[0].name]
     assert row["fid"] == pytest.approx(first.values["fid"]["fid"])
@@ -425,16 +428,13 @@ def attention_study(study, raters, tmp_path):
     for number in range(ATTENTION_IMAGES):
         (folder / f"{number}.png").write_bytes(png_bytes(rng.integers(0, 256, (64, 64), dtype=np.uint8)))
     early = import_image_set(folder, name="early snapshot", kind="synthetic").image_set
-    StudySource.objects.create(
+    StudySourceFactory(
         study=study, image_set=early, count=ATTENTION_IMAGES, attention_check=True, expected_answer="synthetic"
     )
-    items = [
-        StudyItem.objects.create(study=study, image=image, is_real=False, file=f"study/{image.pk}.png")
-        for image in early.images.order_by("pk")
-    ]
+    items = [StudyItemFactory(study=study, image=image, is_real=False) for image in early.images.order_by("pk")]
     for rater, answers in zip(raters, ATTENTION_ANSWERS, strict=True):
         for item, answer in zip(items, answers, strict=True):
-            Rating.objects.create(item=item, rater=rater, answer=answer, quality=1, shown=timezone.now())
+            RatingFactory(item=item, rater=rater, answer=answer, quality=1)
     return study
 
 
@@ -519,13 +519,8 @@ def protocol_study(attention_study, raters):
     pool = StudyItem.objects.filter(study=attention_study).exclude(image__image_set__name="early snapshot")
     firsts = list(pool.filter(is_real=True).order_by("pk")[:2]) + list(pool.filter(is_real=False).order_by("pk")[:2])
     seconds = [
-        StudyItem.objects.create(
-            study=attention_study,
-            image=first.image,
-            is_real=first.is_real,
-            role=StudyItem.Role.REPEAT,
-            repeat_of=first,
-            file=f"study/repeat-{first.pk}.png",
+        StudyItemFactory(
+            study=attention_study, image=first.image, is_real=first.is_real, role=StudyItem.Role.REPEAT, repeat_of=first
         )
         for first in firsts
     ]
@@ -538,9 +533,7 @@ def protocol_study(attention_study, raters):
             else:
                 answer_first, answer_second, quality_first, quality_second = answers[index]
             Rating.objects.filter(item=first, rater=rater).update(answer=answer_first, quality=quality_first)
-            Rating.objects.create(
-                item=second, rater=rater, answer=answer_second, quality=quality_second, shown=timezone.now()
-            )
+            RatingFactory(item=second, rater=rater, answer=answer_second, quality=quality_second)
     return attention_study
 
 

@@ -20,11 +20,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from ratingsite.accounts.models import ApiToken
 from ratingsite.imagesets.importing import import_image_set
-from ratingsite.studies.models import Study
 from tests.conftest import REPO_ROOT
-from tests.factories import RaterFactory, ResearcherFactory
+from tests.factories import ApiTokenFactory, RaterFactory, ResearcherFactory, StudyFactory
 from tests.images import hc18_folder
 from tests.invitations import invitation_link
 
@@ -125,7 +123,7 @@ def test_a_researcher_uploads_more_than_the_small_limits_up_to_the_import_limit(
 
 
 def test_the_api_token_counts_as_its_researcher_for_the_limit(client, rq_queues):
-    token = ApiToken.objects.create(user=ResearcherFactory())
+    token = ApiTokenFactory()
     fields = {"name": "other model", "model_name": "StyleGAN2", "resize_mode": "stretch"}
     response = client.post(
         reverse("api-synthetic-set-upload"),
@@ -232,7 +230,7 @@ def test_media_files_and_folders_are_the_owners_only(media_root, hc18_dir, tmp_p
 
 def test_an_invited_raters_link_is_in_no_cookie(client):
     client.force_login(ResearcherFactory(is_staff=True))  # staff may invite to any study, whoever owns it
-    study = Study.objects.create(name="cookies", instructions="")
+    study = StudyFactory(name="cookies", instructions="")
     invited = client.post(
         reverse("studies:rater-invite", args=[study.pk]),
         {"username": "dr_cookie", "profession": "clinician", "years_of_experience": 3},

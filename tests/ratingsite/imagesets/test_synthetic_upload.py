@@ -11,7 +11,7 @@ from django.urls import reverse
 from ratingsite.accounts.models import ApiToken
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
-from tests.factories import RaterFactory, ResearcherFactory
+from tests.factories import ApiTokenFactory, RaterFactory, ResearcherFactory
 from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def upload_fields(**changes):
 
 
 def test_rest_upload_with_a_researcher_token(client, run_worker):
-    token = ApiToken.objects.create(user=ResearcherFactory())
+    token = ApiTokenFactory()
     response = client.post(
         reverse("api-synthetic-set-upload"),
         {**upload_fields(), "archive": zipped_pngs()},
@@ -72,7 +72,7 @@ def test_rest_upload_refuses_missing_or_bad_tokens(client, header):
 
 
 def test_rest_upload_is_for_researchers_only(client):
-    token = ApiToken.objects.create(user=RaterFactory())
+    token = ApiTokenFactory(user=RaterFactory())
     response = client.post(
         reverse("api-synthetic-set-upload"),
         {**upload_fields(), "archive": zipped_pngs()},
@@ -82,7 +82,7 @@ def test_rest_upload_is_for_researchers_only(client):
 
 
 def test_rest_upload_validates_like_the_form(client, media_root):
-    token = ApiToken.objects.create(user=ResearcherFactory())
+    token = ApiTokenFactory()
     not_a_zip = io.BytesIO(b"plain text")
     not_a_zip.name = "x.zip"
     response = client.post(

@@ -16,7 +16,7 @@ from rq import Worker
 from rq.job import Job as RqJob
 
 from ratingsite.jobs.models import LOST_QUEUED_JOB_AFTER, Job, fail_jobs_of_dead_worker
-from tests.factories import ResearcherFactory
+from tests.factories import JobFactory, ResearcherFactory
 from tests.ratingsite.jobs import dying_jobs
 
 pytestmark = pytest.mark.django_db
@@ -74,14 +74,14 @@ def test_cancelling_a_queued_job_means_it_never_runs(run_worker):
 
 
 def test_running_row_whose_rq_job_vanished_is_failed(rq_queues):
-    job = Job.objects.create(kind="lost", status=Job.Status.RUNNING, rq_id="no-such-job")
+    job = JobFactory(kind="lost", status=Job.Status.RUNNING, rq_id="no-such-job")
     job.sync_with_queue()
     assert job.status == Job.Status.FAILED
     assert "disappeared" in job.error
 
 
 def test_queued_row_whose_rq_job_vanished_is_failed_after_a_grace_period(rq_queues):
-    job = Job.objects.create(kind="lost", rq_id="no-such-job")
+    job = JobFactory(kind="lost", rq_id="no-such-job")
     job.sync_with_queue()
     assert job.status == Job.Status.QUEUED
     Job.objects.filter(pk=job.pk).update(created=timezone.now() - LOST_QUEUED_JOB_AFTER - timedelta(seconds=1))
@@ -106,7 +106,7 @@ def test_jobs_page_shows_progress_and_errors(client, run_worker):
 
 def test_jobs_of_a_dead_worker_are_failed_at_once(rq_queues, redis_url, tmp_path):
     """serve, seeing its worker die, fails its jobs now, not when rq notices the missing heartbeats minutes later."""
-    job = Job.objects.create(kind="sleep", status=Job.Status.RUNNING, rq_id="sleeping-job")
+    job = JobFactory(kind="sleep", status=Job.Status.RUNNING, rq_id="sleeping-job")
     django_rq.get_queue("default").enqueue(time.sleep, 300, job_id=job.rq_id)
     worker = subprocess.Popen(
         [sys.executable, "-m", "rq.cli", "worker", "--url", redis_url, "--name", "doomed", "default"],

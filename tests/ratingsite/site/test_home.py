@@ -4,13 +4,23 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
 
 from ratingsite.imagesets.models import ImageSet
 from ratingsite.jobs.models import Job
-from ratingsite.metrics.models import Evaluation
-from ratingsite.studies.models import Participation, Rating, Study, StudyItem
-from tests.factories import PASSWORD, ImageFactory, RaterFactory, ResearcherFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    EvaluationFactory,
+    ImageFactory,
+    ImageSetFactory,
+    JobFactory,
+    ParticipationFactory,
+    RaterFactory,
+    RatingFactory,
+    ResearcherFactory,
+    StudyFactory,
+    StudyItemFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,38 +89,36 @@ def test_a_new_researchers_home_shows_the_steps_of_a_study_and_the_next_action_a
     assert "0 real image sets, 0 images." in step(page, "import") and "done" not in page
     assert "<h2>Running jobs</h2>\n    <p>None." in page
 
-    real = ImageSet.objects.create(name="HC18", kind=ImageSet.Kind.REAL, created_by=researcher)
+    real = ImageSetFactory(name="HC18", kind=ImageSet.Kind.REAL, created_by=researcher)
     ImageFactory.create_batch(2, image_set=real)
     page = home()
     assert "1 real image set, 2 images." in step(page, "import") and 'class="step done"' in step(page, "import")
     assert next_action(page) == ("synthesise", ("Start a training run", reverse("training:trainingrun-create")))
     assert reverse("imagesets:imageset-upload-synthetic") in step(page, "synthesise")
 
-    synthetic = ImageSet.objects.create(name="epoch 300", kind=ImageSet.Kind.SYNTHETIC, created_by=researcher)
+    synthetic = ImageSetFactory(name="epoch 300", kind=ImageSet.Kind.SYNTHETIC, created_by=researcher)
     image = ImageFactory(image_set=synthetic)
-    others = ImageSet.objects.create(name="not yours", kind=ImageSet.Kind.SYNTHETIC, created_by=ResearcherFactory())
+    others = ImageSetFactory(name="not yours", kind=ImageSet.Kind.SYNTHETIC, created_by=ResearcherFactory())
     page = home()
     assert "0 training runs, 2 synthetic sets." in step(page, "synthesise")
     assert next_action(page) == ("score", ("Score epoch 300", synthetic.get_absolute_url()))
     assert "0 of 2 synthetic sets scored." in step(page, "score")
     for image_set in (synthetic, others):
-        Evaluation.objects.create(synthetic_set=image_set, reference_set=real, size=64, values={"fid": {"fid": 1.0}})
+        EvaluationFactory(synthetic_set=image_set, reference_set=real, size=64, values={"fid": {"fid": 1.0}})
     page = home()
     assert "2 of 2 synthetic sets scored." in step(page, "score")
     assert next_action(page) == ("study", ("Build a study", reverse("studies:study-create")))
 
-    study = Study.objects.create(name="Turing", instructions="Real or synthetic?", created_by=researcher)
+    study = StudyFactory(name="Turing", created_by=researcher)
     assert next_action(home()) == ("study", ("Invite raters to Turing", study.get_absolute_url()))
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater)
+    rater = ParticipationFactory(study=study).rater
     page = home()
     assert "1 study, 1 rater invited." in step(page, "study")
     assert next_action(page) == ("analyse", ("Follow the raters of Turing", study.get_absolute_url()))
     assert "0 ratings in 0 studies. Waiting for the raters." in step(page, "analyse")
 
-    item = StudyItem.objects.create(study=study, image=image, is_real=False, file="study/3.png")
-    Rating.objects.create(item=item, rater=rater, answer="real", quality=3, shown=timezone.now())
-    job = Job.objects.create(kind="train DCGAN64", status=Job.Status.RUNNING, message="epoch 3 of 300")
+    RatingFactory(item=StudyItemFactory(study=study, image=image), rater=rater)
+    job = JobFactory(kind="train DCGAN64", status=Job.Status.RUNNING, message="epoch 3 of 300")
     page = home()
     assert "1 rating in 1 study." in step(page, "analyse")
     analysis = reverse("analysis:study-analysis", args=[study.pk])
@@ -122,8 +130,8 @@ def test_a_new_researchers_home_shows_the_steps_of_a_study_and_the_next_action_a
 
 def test_a_raters_home_lists_their_studies_and_no_steps(client):
     rater = RaterFactory()
-    study = Study.objects.create(name="internal name", rater_title="Turing", instructions="Real or synthetic?")
-    Participation.objects.create(study=study, rater=rater)
+    study = StudyFactory(name="internal name", rater_title="Turing")
+    ParticipationFactory(study=study, rater=rater)
     client.force_login(rater)
     page = client.get(reverse("home")).content.decode()
     assert f'<a href="{reverse("studies:study-start", args=[study.pk])}">Turing</a>' in page

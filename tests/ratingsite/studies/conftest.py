@@ -4,7 +4,7 @@ import pytest
 from ratingsite.imagesets.importing import import_image_set
 from ratingsite.jobs.models import Job
 from ratingsite.studies.models import Study
-from tests.factories import ImageSetFactory, ResearcherFactory
+from tests.factories import ImageSetFactory, ResearcherFactory, StudyFactory
 from tests.images import hc18_folder, png_bytes
 from tests.ratingsite.studies.creating import create_study
 
@@ -27,7 +27,7 @@ def image_sets(hc18_dir, tmp_path):
 
 @pytest.fixture
 def image_set_rows():
-    """Sets of stand-in images named and sized as `image_sets`, for forms that only count their images."""
+    """Sets of stand-in images named and sized as `image_sets`, for tests where only their rows count."""
     real = ImageSetFactory(name="HC18 12", images=12)
     synthetic_sets = [ImageSetFactory(name=f"model {index}", kind="synthetic", images=6) for index in range(2)]
     return real, synthetic_sets
@@ -43,4 +43,22 @@ def study(client, image_sets, run_worker):
     run_worker()
     study.refresh_from_db()
     assert study.job.status == Job.Status.FINISHED, study.job.error
+    return study
+
+
+@pytest.fixture
+def study_rows(client, image_set_rows):
+    """The study `study` makes, its owner logged in, made of factory rows from `image_set_rows`: for tests where
+    only its rows count (its items are each set's first images, not a draw; `study` where its files count)."""
+    real, synthetic_sets = image_set_rows
+    study = StudyFactory(
+        name="Turing test",
+        rater_title="Fetal head images",
+        instructions="Real or synthetic?",
+        resolution=64,
+        display_size=256,
+        ask_confidence=False,
+        sources=[(real, 6), (synthetic_sets[0], 3), (synthetic_sets[1], 3)],
+    )
+    client.force_login(study.created_by)
     return study

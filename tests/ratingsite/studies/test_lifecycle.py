@@ -4,14 +4,22 @@ and a pool with a row for every set, filled from an experiment grid in one step.
 import re
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from ratingsite.imagesets.models import ImageSet
-from ratingsite.studies.models import Participation, Rating, Study, StudyItem
-from ratingsite.training.models import ExperimentGrid, GeneratedSet, Snapshot, TrainingRun
-from tests.factories import RaterFactory
+from ratingsite.studies.models import Participation, Rating, Study
+from ratingsite.training.models import GeneratedSet
+from tests.factories import (
+    ExperimentGridFactory,
+    ParticipationFactory,
+    RatingFactory,
+    ResearcherFactory,
+    SnapshotFactory,
+    StudyFactory,
+    StudyItemFactory,
+    TrainingRunFactory,
+)
 from tests.ratingsite.studies.creating import create_study
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +47,10 @@ def edit_fields(study, **changes):
     return fields | changes
 
 
-def test_a_study_is_edited_until_its_first_rating_and_its_pool_drawn_again(study, client, run_worker):
-    rater = RaterFactory()
-    participation = Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_a_study_is_edited_until_its_first_rating_and_its_pool_drawn_again(study_rows, client, run_worker):
+    study = study_rows
+    participation = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z")
+    rater = participation.rater
     participation.item_order()
     old_files = list(study.items.values_list("file", flat=True))
     edit_url = reverse("studies:study-update", args=[study.pk])
@@ -67,9 +76,9 @@ def test_a_study_is_edited_until_its_first_rating_and_its_pool_drawn_again(study
     assert Study.objects.get(pk=study.pk).rater_title == "Renamed" and "Edit the study" not in refused.content.decode()
 
 
-def test_a_closed_study_is_closed_to_its_raters_until_reopened(study, client):
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_a_closed_study_is_closed_to_its_raters_until_reopened(study_rows, client):
+    study = study_rows
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.post(reverse("studies:study-close", args=[study.pk]))
     item = study.items.first()
     client.force_login(rater)
@@ -81,12 +90,11 @@ def test_a_closed_study_is_closed_to_its_raters_until_reopened(study, client):
     assert client.get(reverse("studies:study-rate", args=[study.pk])).status_code == 200
 
 
-def test_an_unrated_study_is_deleted_with_its_files_and_a_rated_one_archived(study, client):
+def test_an_unrated_study_is_deleted_with_its_files_and_a_rated_one_archived(study_rows, client):
+    study = study_rows
     files = list(study.items.values_list("file", flat=True))
-    rated = Study.objects.create(name="rated", rater_title="r", instructions="", created_by=study.created_by)
-    kept = default_storage.save("rated.png", ContentFile(study.items.first().file.read()))
-    item = StudyItem.objects.create(study=rated, image=study.items.first().image, is_real=True, file=kept)
-    Rating.objects.create(item=item, rater=RaterFactory(), answer="real", quality=3, shown="2026-01-01T00:00:00Z")
+    rated = StudyFactory(name="rated", rater_title="r", instructions="", created_by=study.created_by)
+    RatingFactory(item=StudyItemFactory(study=rated, image=study.items.first().image, is_real=True))
 
     response = client.post(reverse("studies:study-delete", args=[study.pk]))
     assert response.url == reverse("studies:study-list")
@@ -104,18 +112,13 @@ def test_an_unrated_study_is_deleted_with_its_files_and_a_rated_one_archived(stu
     assert not Study.objects.get(pk=rated.pk).is_open  # an archived study stays closed
 
 
-def test_the_pool_has_a_row_for_every_set_and_fills_from_a_grid(client, image_sets, study):
-    real, synthetic_sets = image_sets
-    grid = ExperimentGrid.objects.create(
-        name="reference grid", dataset=real, architecture="dcgan64", subset_sizes=[8], snapshot_epochs=[1],
-        learning_rates=[2e-4], created_by=study.created_by,
-    )  # fmt: skip
+def test_the_pool_has_a_row_for_every_set_and_fills_from_a_grid(client, image_set_rows, rq_queues):
+    real, synthetic_sets = image_set_rows
+    owner = ResearcherFactory()
+    client.force_login(owner)
+    grid = ExperimentGridFactory(name="reference grid", dataset=real, created_by=owner)
     for image_set in synthetic_sets:
-        run = TrainingRun.objects.create(
-            name=f"run {image_set.pk}", dataset=real, grid=grid, architecture="dcgan64", train_images=8, epochs=1,
-            snapshot_epochs=[1], created_by=study.created_by,
-        )  # fmt: skip
-        snapshot = Snapshot.objects.create(run=run, epoch=1, checkpoint="none.pt", sample_grid="grid.png")
+        snapshot = SnapshotFactory(run=TrainingRunFactory(dataset=real, grid=grid, created_by=owner))
         GeneratedSet.objects.create(snapshot=snapshot, image_set=image_set, seed=0)
     page = client.get(reverse("studies:study-create"), {"grid": grid.pk}).content.decode()
     filled = re.findall(r'name="sources-(\d+)-image_set".*?<option value="(\d+)" selected', page, re.S)

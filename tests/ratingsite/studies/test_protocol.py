@@ -24,7 +24,7 @@ from ratingsite.studies.models import (
     StudyItem,
     with_repeats,
 )
-from tests.factories import RaterFactory, ResearcherFactory
+from tests.factories import ParticipationFactory, RaterFactory, ResearcherFactory
 from tests.images import hc18_folder, png_bytes
 from tests.ratingsite.studies.creating import create_study
 
@@ -139,8 +139,7 @@ def test_in_a_pool_not_half_real_where_an_image_comes_tells_nothing_of_its_kind(
 
 def test_the_pages_of_a_second_showing_are_those_of_any_other_image(repeat_study, client):
     study = repeat_study
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     role = dict(study.items.values_list("token", "role"))
     kind = {
@@ -161,8 +160,8 @@ def test_the_pages_of_a_second_showing_are_those_of_any_other_image(repeat_study
     assert headers["repeat"] == headers["True"] == headers["False"] and len(headers["repeat"]) == 1
 
 
-def test_a_rater_who_may_change_answers_revises_either_showing_on_its_own(client, image_sets, run_worker):
-    study = prepared(client, image_sets, run_worker, **WHOLE_POOL, repeat_count=2, allow_changes="on")
+def test_a_rater_who_may_change_answers_revises_either_showing_on_its_own(client, image_set_rows, run_worker):
+    study = prepared(client, image_set_rows, run_worker, **WHOLE_POOL, repeat_count=2, allow_changes="on")
     rater = RaterFactory()
     rate_through_the_pages(client, study, rater)
     second = study.items.filter(role=StudyItem.Role.REPEAT).first()
@@ -193,30 +192,29 @@ def test_the_form_refuses_repeats_the_pool_cannot_give(client, image_set_rows):
     assert not Study.objects.exists()
 
 
-def test_a_pool_smaller_than_the_gap_is_fine_without_repeats(client, image_sets, run_worker):
+def test_a_pool_smaller_than_the_gap_is_fine_without_repeats(client, image_set_rows, run_worker):
     study = prepared(
-        client, image_sets, run_worker, **{"sources-0-count": 2, "sources-1-count": 2, "sources-2-count": 0}
+        client, image_set_rows, run_worker, **{"sources-0-count": 2, "sources-1-count": 2, "sources-2-count": 0}
     )
     assert study.items.count() == 4 and study.is_open
 
 
 @pytest.fixture
-def practice_study(client, image_sets, run_worker, practice_set):
+def practice_study(client, image_set_rows, run_worker, practice_set):
     changes = {
         "sources-3-image_set": practice_set.pk,
         "sources-3-count": 4,
         "sources-3-practice": "on",
         "sources-3-note": "Early-epoch images: look for the checkerboard.",
     }
-    return prepared(client, image_sets, run_worker, **changes)
+    return prepared(client, image_set_rows, run_worker, **changes)
 
 
 def test_the_practice_round_comes_first_tells_the_truth_and_is_kept_apart(practice_study, client):
     study = practice_study
     practice = set(study.items.filter(role=StudyItem.Role.PRACTICE).values_list("token", flat=True))
     assert len(practice) == 4 and study.items.filter(role=StudyItem.Role.POOL).count() == 12
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater)
+    rater = ParticipationFactory(study=study).rater
     client.force_login(rater)
     start = client.get(reverse("studies:study-start", args=[study.pk])).content.decode()
     assert "You will first rate 4 practice images, and be told after each whether it was real" in start
@@ -283,10 +281,9 @@ def test_a_source_is_practice_or_an_attention_check_and_only_practice_has_a_note
     assert not Study.objects.exists()
 
 
-def test_with_a_timed_exposure_the_viewing_time_stored_is_at_most_the_exposure(client, image_sets, run_worker):
-    study = prepared(client, image_sets, run_worker, exposure_ms=800)
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_with_a_timed_exposure_the_viewing_time_stored_is_at_most_the_exposure(client, image_set_rows, run_worker):
+    study = prepared(client, image_set_rows, run_worker, exposure_ms=800)
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     for viewing_ms, stored in ((5000, 800), (300, 300), ("", None)):
@@ -301,10 +298,9 @@ def test_with_a_timed_exposure_the_viewing_time_stored_is_at_most_the_exposure(c
     assert "Each image is shown for 800 ms and then hidden behind a grey square" in start
 
 
-def test_a_timed_exposure_cannot_be_seen_again_by_reloading_or_opening_the_image(client, image_sets, run_worker):
-    study = prepared(client, image_sets, run_worker, exposure_ms=800, allow_changes="on")
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_a_timed_exposure_cannot_be_seen_again_by_reloading_or_opening_the_image(client, image_set_rows, run_worker):
+    study = prepared(client, image_set_rows, run_worker, exposure_ms=800, allow_changes="on")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     unseen = study.items.exclude(pk=Participation.objects.get(rater=rater).item_order()[0]).first()

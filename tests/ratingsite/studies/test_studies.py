@@ -28,7 +28,15 @@ from ratingsite.studies.models import (
     StudySource,
 )
 from synthesis.preprocessing import encode_png
-from tests.factories import RaterFactory, ResearcherFactory, UserFactory
+from tests.factories import (
+    ParticipationFactory,
+    RaterFactory,
+    RatingFactory,
+    ResearcherFactory,
+    StudyFactory,
+    StudySourceFactory,
+    UserFactory,
+)
 from tests.images import png_chunk_types
 from tests.invitations import accept, invitation_link
 from tests.ratingsite.studies.creating import create_study
@@ -56,15 +64,16 @@ def test_pool_is_drawn_with_the_seed_and_files_are_made_for_the_study(study, ima
         assert set(png_chunk_types(data)) == {"IHDR", "IDAT", "IEND"}  # no metadata chunks
         assert PILImage.open(io.BytesIO(data)).size == (256, 256)
         assert item.file.name == f"studies/{study.pk}/{item.token}.png"
-    again = Study.objects.create(name="again", instructions="", seed=7)
+    again = StudyFactory(name="again", instructions="", seed=7)
     for source in study.sources.all():
-        StudySource.objects.create(study=again, image_set=source.image_set, count=source.count)
+        StudySourceFactory(study=again, image_set=source.image_set, count=source.count)
     from ratingsite.studies.drawing import draw_pool
 
     assert sorted(d.image_id for d, _ in draw_pool(again)) == sorted(item.image_id for item in items)
 
 
-def test_rater_order_is_a_reproducible_shuffle_of_the_items(study):
+def test_rater_order_is_a_reproducible_shuffle_of_the_items(study_rows):
+    study = study_rows
     first, second = RaterFactory(), RaterFactory()
     order = study.order_for(first)
     assert order == study.order_for(first)
@@ -77,7 +86,7 @@ def test_rater_order_is_a_reproducible_shuffle_of_the_items(study):
 
 def rate_everything_through_the_pages(client, study, rater):
     """Join, consent and rate every image as the pages offer them; the truth of each image in the order shown."""
-    Participation.objects.create(study=study, rater=rater)
+    ParticipationFactory(study=study, rater=rater)
     client.force_login(rater)
     client.post(reverse("studies:study-start", args=[study.pk]))
     rate_url = reverse("studies:study-rate", args=[study.pk])
@@ -119,14 +128,15 @@ def test_the_blinding_panel_shows_an_order_that_leaks(study, client):
     real, synthetic = alternating[len(alternating) // 2 :], alternating[: len(alternating) // 2]
     leaky = [pk for pair in zip(real, synthetic, strict=True) for pk in pair]
     for _ in range(5):
-        Participation.objects.create(study=study, rater=RaterFactory(), order=leaky)
+        ParticipationFactory(study=study, order=leaky)
     check = order_check(study)
     assert check.observed == 0 and check.leaks
     page = client.get(study.get_absolute_url()).content.decode()
     assert "real after real 0.000 over 5 raters" in page and "the order leaks the answer" in page
 
 
-def test_a_rater_rates_resumes_and_finishes(study, client):
+def test_a_rater_rates_resumes_and_finishes(study_rows, client):
+    study = study_rows
     password = invite(client, study)
     client.logout()
     assert client.login(username="clinician1", password=password)
@@ -158,9 +168,9 @@ def test_a_rater_rates_resumes_and_finishes(study, client):
     assert Participation.objects.get().finished is not None
 
 
-def test_a_repeated_post_is_idempotent_and_answers_are_final(study, client):
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_a_repeated_post_is_idempotent_and_answers_are_final(study_rows, client):
+    study = study_rows
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     item = StudyItem.objects.get(pk=study.order_for(rater)[0])
     rate_url = reverse("studies:study-rate", args=[study.pk])
@@ -170,9 +180,9 @@ def test_a_repeated_post_is_idempotent_and_answers_are_final(study, client):
     assert rating.answer == "real" and rating.quality == 4
 
 
-def test_invalid_answers_are_refused(study, client):
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_invalid_answers_are_refused(study_rows, client):
+    study = study_rows
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     item = study.items.first()
     response = client.post(
@@ -188,9 +198,9 @@ def test_invalid_answers_are_refused(study, client):
     assert not Rating.objects.exists()
 
 
-def test_the_rating_page_keeps_the_first_showing_and_stays_cheap(study, client, django_assert_max_num_queries):
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_the_rating_page_keeps_the_first_showing_and_stays_cheap(study_rows, client, django_assert_max_num_queries):
+    study = study_rows
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     client.get(rate_url)
@@ -202,8 +212,7 @@ def test_the_rating_page_keeps_the_first_showing_and_stays_cheap(study, client, 
 
 
 def test_blinding_files_headers_and_page_do_not_tell_real_from_synthetic(study, client):
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     headers = {}
     for item in study.items.all():
@@ -219,7 +228,7 @@ def test_blinding_files_headers_and_page_do_not_tell_real_from_synthetic(study, 
     def page_for(item):
         Rating.objects.filter(rater=rater).delete()
         for other in study.items.exclude(pk=item.pk):
-            Rating.objects.create(item=other, rater=rater, answer="real", quality=3, shown="2026-01-01T00:00:00Z")
+            RatingFactory(item=other, rater=rater, answer="real", quality=3)
         page = client.get(reverse("studies:study-rate", args=[study.pk])).content.decode()
         page = page.replace(item.token, "TOKEN")
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
@@ -240,8 +249,7 @@ def test_item_ids_do_not_follow_the_kind_and_a_new_study_draws_its_own_seed(stud
 def test_every_study_file_has_the_same_number_of_bytes(study, client):
     """Noise images compress far worse than ultrasound: compressed, file size alone separated them with an
     AUC far from 0.5. Uncompressed, a 256 x 256 gray PNG is 65,882 bytes whatever its pixels."""
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     lengths = {
         int(client.get(reverse("studies:studyitem-image", args=[item.token]))["Content-Length"])
@@ -279,9 +287,9 @@ def test_an_old_study_with_files_of_many_sizes_is_closed_until_its_files_are_rew
     rater = RaterFactory()
     # An order stored before (here the reverse of today's shuffle) stays the rater's order.
     stored = study.order_for(rater)[::-1]
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z", order=stored)
+    ParticipationFactory(study=study, rater=rater, consented="2026-01-01T00:00:00Z", order=stored)
     first = StudyItem.objects.get(pk=stored[0])
-    Rating.objects.create(item=first, rater=rater, answer="real", quality=4, shown="2026-01-01T00:00:00Z")
+    RatingFactory(item=first, rater=rater, answer="real", quality=4)
     for item in study.items.all():  # as studies were prepared before: compressed files
         path = Path(item.file.path)
         path.write_bytes(encode_png(PILImage.open(io.BytesIO(path.read_bytes()))))
@@ -308,7 +316,8 @@ def test_an_old_study_with_files_of_many_sizes_is_closed_until_its_files_are_rew
     assert tokens[stored[1]] in page
 
 
-def test_outsiders_see_nothing_of_a_study(study, client):
+def test_outsiders_see_nothing_of_a_study(study_rows, client):
+    study = study_rows
     client.force_login(RaterFactory())
     item = study.items.first()
     assert client.get(reverse("studies:studyitem-image", args=[item.token])).status_code == 404
@@ -324,12 +333,13 @@ def invite_as(client, study, username, profession, years):
     )
 
 
-def test_a_second_invitation_with_another_profession_leaves_the_first_studys_ratings_as_they_were(study, client):
+def test_a_second_invitation_with_another_profession_leaves_the_first_studys_ratings_as_they_were(study_rows, client):
+    study = study_rows
     invite_as(client, study, "reader", "clinician", 12)
     reader = Participation.objects.get(study=study).rater
     for item in study.items.all():
-        Rating.objects.create(item=item, rater=reader, answer="real", quality=3, shown="2026-01-01T00:00:00Z")
-    second = Study.objects.create(name="second", instructions="", created_by=study.created_by)
+        RatingFactory(item=item, rater=reader, answer="real", quality=3)
+    second = StudyFactory(name="second", instructions="", created_by=study.created_by)
     invite_as(client, second, "reader", "engineer", 0)
     again = invite_as(client, study, "reader", "other", 1)
     assert "already a rater of this study, as clinician with 12 years" in again.content.decode()
@@ -345,7 +355,8 @@ def test_a_second_invitation_with_another_profession_leaves_the_first_studys_rat
     assert f"<td>reader</td><td>rater-{reader.pk}</td><td>clinician</td><td>12</td>" in page
 
 
-def test_staff_and_researchers_cannot_be_invited_as_raters(study, client):
+def test_staff_and_researchers_cannot_be_invited_as_raters(study_rows, client):
+    study = study_rows
     staff = UserFactory(is_staff=True)
     researcher = ResearcherFactory()
     for account in (staff, researcher):
@@ -354,7 +365,8 @@ def test_staff_and_researchers_cannot_be_invited_as_raters(study, client):
         assert not is_rater(account) and not account.participations.exists()
 
 
-def test_invitation_usernames_go_through_the_user_models_validators(study, client):
+def test_invitation_usernames_go_through_the_user_models_validators(study_rows, client):
+    study = study_rows
     page = invite_as(client, study, "drop table;", "clinician", 3).content.decode()
     assert "Enter a valid username" in page
     assert not Participation.objects.exists() and not get_user_model().objects.filter(username="drop table;").exists()
@@ -369,10 +381,10 @@ def test_the_form_refuses_a_pool_larger_than_a_set_before_anything_is_queued(cli
     assert not Study.objects.exists() and not Job.objects.exists()
 
 
-def test_where_the_study_allows_it_a_rater_goes_back_and_changes_an_answer(study, client):
+def test_where_the_study_allows_it_a_rater_goes_back_and_changes_an_answer(study_rows, client):
+    study = study_rows
     Study.objects.filter(pk=study.pk).update(allow_changes=True)
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     order = [StudyItem.objects.get(pk=pk).token for pk in study.order_for(rater)]
@@ -391,9 +403,9 @@ def test_where_the_study_allows_it_a_rater_goes_back_and_changes_an_answer(study
     assert client.get(rate_url, {"token": order[3]}).status_code == 404  # not rated yet: nothing to change
 
 
-def test_without_permission_to_change_there_is_no_way_back(study, client):
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+def test_without_permission_to_change_there_is_no_way_back(study_rows, client):
+    study = study_rows
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     order = [StudyItem.objects.get(pk=pk).token for pk in study.order_for(rater)]
@@ -403,11 +415,11 @@ def test_without_permission_to_change_there_is_no_way_back(study, client):
     assert Rating.objects.get().revisions == 0
 
 
-def test_new_studies_ask_confidence_and_every_answer_must_give_it(study, client):
+def test_new_studies_ask_confidence_and_every_answer_must_give_it(study_rows, client):
+    study = study_rows
     assert Study(name="new", instructions="").ask_confidence
     Study.objects.filter(pk=study.pk).update(ask_confidence=True)
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     rate_url = reverse("studies:study-rate", args=[study.pk])
     item = StudyItem.objects.get(pk=study.order_for(rater)[0])
@@ -443,8 +455,7 @@ def test_attention_items_are_drawn_and_served_exactly_like_every_other_image(att
         for item in study.items.select_related("image")
     }
     assert list(kind.values()).count("attention") == 3 and len(kind) == 12
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater, consented="2026-01-01T00:00:00Z")
+    rater = ParticipationFactory(study=study, consented="2026-01-01T00:00:00Z").rater
     client.force_login(rater)
     headers, lengths = {}, set()
     for item in study.items.all():
@@ -493,7 +504,7 @@ def test_the_study_page_shows_each_raters_attention_pass_rate_beside_their_progr
         ).values_list("token", flat=True)
     )
     for rater, answer_right in ((attentive, True), (careless, False)):
-        Participation.objects.create(study=attention_study, rater=rater, consented="2026-01-01T00:00:00Z")
+        ParticipationFactory(study=attention_study, rater=rater, consented="2026-01-01T00:00:00Z")
         client.force_login(rater)
         rate_url = reverse("studies:study-rate", args=[attention_study.pk])
         while match := re.search(r"/studies/images/([\w-]+)\.png", client.get(rate_url).content.decode()):
@@ -511,7 +522,8 @@ def test_the_study_page_shows_each_raters_attention_pass_rate_beside_their_progr
     assert "12 / 12</td>" in rows[careless] and "0 / 3 passed (0%)" in rows[careless]
 
 
-def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_answer(study, admin_client):
+def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_answer(study_rows, admin_client):
+    study = study_rows
     url = reverse("admin:studies_study_change", args=[study.pk])
     sources = list(study.sources.all())
     fields = {
@@ -550,15 +562,14 @@ def test_the_admin_sets_an_attention_check_and_refuses_one_without_an_expected_a
     ]
 
 
-def test_raters_see_the_title_and_the_information_never_the_internal_name(client, image_sets, run_worker):
-    real, synthetic_sets = image_sets
+def test_raters_see_the_title_and_the_information_never_the_internal_name(client, image_set_rows, run_worker):
+    real, synthetic_sets = image_set_rows
     client.force_login(ResearcherFactory())
     information = "Run by **the fetal imaging group**.\n\n- You may stop at any time.\n\n<script>alert(1)</script>"
     create_study(client, real, synthetic_sets, name="DCGAN64 epoch 50 vs HC18", information=information)
     run_worker()
     study = Study.objects.get()
-    rater = RaterFactory()
-    Participation.objects.create(study=study, rater=rater)
+    rater = ParticipationFactory(study=study).rater
     client.force_login(rater)
     pages = [client.get(reverse("home")), client.get(reverse("studies:study-start", args=[study.pk]))]
     start = pages[1].content.decode()

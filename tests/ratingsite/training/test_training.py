@@ -21,7 +21,7 @@ from ratingsite.training.grids import create_grid
 from ratingsite.training.models import ExperimentGrid, GeneratedSet, TrainingRun
 from synthesis.locking import file_lock
 from synthesis.training import TRAINER_LOCK, train
-from tests.factories import ImageSetFactory, ResearcherFactory
+from tests.factories import ImageSetFactory, JobFactory, ResearcherFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -333,7 +333,7 @@ def test_sample_grid_pixels_come_from_the_generator(real_set, run_worker):
 def test_failed_job_of_a_run_complete_on_disk_reads_finished(real_set, rq_queues):
     """The worker was declared dead while its work horse went on to the end (or died right after the last epoch)."""
     run = tiny_run(real_set, images_per_snapshot=0)
-    job = Job.objects.create(
+    job = JobFactory(
         kind=jobs.TRAINING_JOB_KIND,
         status=Job.Status.FAILED,
         error="AbandonedJobError",
