@@ -72,7 +72,8 @@ Statistics of rating studies (one module each, on a long ratings frame: one row 
   `evaluation.crossed_mixed_model` (quality: linear mixed model with crossed rater and image intercepts,
   REML) and `evaluation.logistic_gee` (called real: logistic GEE clustered by image);
   `evaluation.fit_failures` turns a model that fails or warns into the row's note;
-* `evaluation.frames`: the column checks, Holm's correction and small frame helpers these modules share;
+* `evaluation.frames`: the column checks, Holm's correction, the tables' confidence and normal quantile and
+  the small frame helpers these modules share; `evaluation.least_squares`: the straight-line OLS fit;
 * `evaluation.analysis`: all of the above on one study, as tables and one tidy results table;
 * `evaluation.plots`: forest plots, confusion matrix, ROC curves, quality histograms, grid heat map, metric
   scatter.

@@ -24,7 +24,7 @@ import pandas as pd
 
 from evaluation import correlation, image_level, study_roc
 from evaluation.agreement import fleiss_kappa, icc, pairwise_kappa
-from evaluation.frames import require_columns
+from evaluation.frames import require_columns, table_rows
 from evaluation.hype import hype_infinity
 from evaluation.quality import quality_by_kind, quality_summary
 from evaluation.results import RESULT_COLUMNS, Estimate, estimate_rows, setting_label
@@ -201,8 +201,8 @@ def results_table(analysis):
     """Every estimate of ``analysis`` as one tidy DataFrame with the columns of ``RESULT_COLUMNS``."""
     tables, summaries = analysis.tables, analysis.summaries
 
-    def table_rows(name):
-        rows = tables[name].to_dict("records") if name in tables else []
+    def rows_of(name):
+        rows = table_rows(tables, name)
         if name.startswith("quality_by"):
             rows = [{**row, "note": quality_note(row)} for row in rows]
         return rows
@@ -230,12 +230,12 @@ def results_table(analysis):
     pooled = tables["turing_pooled"].iloc[0]
     hype = {**summaries["hype"], "n_synthetic": pooled["n_synthetic"], "n_real": pooled["n_real"]}
     rows = [
-        *estimate_rows("turing: pooled", table_rows("turing_pooled"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: pooled", rows_of("turing_pooled"), group, TURING_ESTIMATES),
         *study_roc.result_rows(tables, summaries, settings),
-        *estimate_rows("turing: by profession", table_rows("turing_by_profession"), group, TURING_ESTIMATES),
-        *estimate_rows("turing: by rater", table_rows("turing_by_rater"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: by profession", rows_of("turing_by_profession"), group, TURING_ESTIMATES),
+        *estimate_rows("turing: by rater", rows_of("turing_by_rater"), group, TURING_ESTIMATES),
         *estimate_rows(
-            "agreement: real/synthetic", table_rows("kappa_answer"), pair, [Estimate("Cohen's kappa", "kappa", n="n")]
+            "agreement: real/synthetic", rows_of("kappa_answer"), pair, [Estimate("Cohen's kappa", "kappa", n="n")]
         ),
         *estimate_rows(
             "agreement: real/synthetic",
@@ -245,7 +245,7 @@ def results_table(analysis):
         ),
         *estimate_rows(
             "agreement: quality",
-            table_rows("kappa_quality"),
+            rows_of("kappa_quality"),
             pair,
             [Estimate("quadratic weighted kappa", "kappa", n="n")],
         ),
@@ -257,7 +257,7 @@ def results_table(analysis):
         ),
         *estimate_rows(
             "quality: by set",
-            table_rows("quality_by_set"),
+            rows_of("quality_by_set"),
             lambda row: f"{row['set']} ({row['truth']})",
             QUALITY_ESTIMATES,
         ),
@@ -270,7 +270,7 @@ def results_table(analysis):
         ),
         *estimate_rows(
             "quality: by setting",
-            table_rows("quality_by_setting"),
+            rows_of("quality_by_setting"),
             lambda row: setting_label(row, settings),
             QUALITY_ESTIMATES,
         ),
@@ -285,8 +285,8 @@ def results_table(analysis):
                 Estimate("balanced error rate, %", "balanced_score", "balanced_low", "balanced_high", n="n_ratings"),
             ],
         ),
-        *estimate_rows("set level", table_rows("set_level"), metric, SET_LEVEL_ESTIMATES),
-        *estimate_rows("image level", table_rows("image_level"), metric, IMAGE_LEVEL_ESTIMATES),
+        *estimate_rows("set level", rows_of("set_level"), metric, SET_LEVEL_ESTIMATES),
+        *estimate_rows("image level", rows_of("image_level"), metric, IMAGE_LEVEL_ESTIMATES),
     ]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 

@@ -67,7 +67,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from evaluation.frames import holm, is_constant, numbers, require_columns
+from evaluation.frames import TABLE_CONFIDENCE, holm, is_constant, normal_quantile, numbers, require_columns
+from evaluation.least_squares import ols, with_intercept
 
 SET_COLUMNS = [
     "metric",
@@ -102,7 +103,6 @@ MIN_POINTS_FOR_INTERVAL = 4
 # scipy's t approximation is close enough and the enumeration would not fit in memory for long.
 EXACT_SPEARMAN_MAX_N = 9
 PERFECT_CORRELATION_TOLERANCE = 1e-12
-TABLE_CONFIDENCE = 0.95
 
 
 def _finite_pairs(x, y):
@@ -111,11 +111,6 @@ def _finite_pairs(x, y):
         raise ValueError(f"x and y must be 1-D of equal length, got shapes {x.shape} and {y.shape}")
     finite = np.isfinite(x) & np.isfinite(y)
     return x[finite], y[finite]
-
-
-def normal_quantile(confidence):
-    """The two-sided normal quantile ``Phi^-1(1 - (1 - confidence) / 2)`` of a ``confidence`` interval."""
-    return stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0)
 
 
 def _snap_perfect(correlation):
@@ -181,26 +176,6 @@ def spearman(x, y, confidence=0.95):
     low, high = _fisher_interval(rho, n, 1.0 + rho**2 / 2.0, confidence)
     p = _exact_spearman_p(x, y) if n <= EXACT_SPEARMAN_MAX_N else float(result.pvalue)
     return {"rho": rho, "low": low, "high": high, "p": p, "n": n}
-
-
-def with_intercept(regressor):
-    """The design matrix ``[1, regressor]`` of a straight line."""
-    # Built by hand: sm.add_constant skips the constant when the regressor itself looks constant.
-    return np.column_stack([np.ones(len(regressor)), regressor])
-
-
-def ols(regressor, outcome, confidence):
-    """``(slope, low, high, intercept, r_squared, p)`` of the OLS of ``outcome`` on ``regressor``."""
-    fit = sm.OLS(outcome, with_intercept(regressor)).fit()
-    low, high = fit.conf_int(alpha=1.0 - confidence)[1]
-    return (
-        float(fit.params[1]),
-        float(low),
-        float(high),
-        float(fit.params[0]),
-        float(fit.rsquared),
-        float(fit.pvalues[1]),
-    )
 
 
 def _set_conclusion(row):

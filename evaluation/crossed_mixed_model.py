@@ -60,7 +60,7 @@ the covariance with g held at its estimate, ``s^2 M(g)^-1``, is used and noted. 
 estimates to its optimiser's tolerance (about 1e-7; its standard errors within 1% at the boundary, where
 its own are an optimiser's last step).
 
-With a single rater there is no mixed model: OLS (`evaluation.correlation.ols`, t interval) is fitted
+With a single rater there is no mixed model: OLS (`evaluation.least_squares.ols`, t interval) is fitted
 instead. Quality that does not vary, an exact fit (no residual variance) or an information matrix that is
 not positive definite raise `FitFailed`.
 """
@@ -68,9 +68,9 @@ not positive definite raise `FitFailed`.
 import numpy as np
 from scipy import optimize, stats
 
-from evaluation.correlation import TABLE_CONFIDENCE, normal_quantile, ols, with_intercept
 from evaluation.fit_failures import FIT_ERRORS, FitFailed, run_quietly
-from evaluation.frames import is_constant
+from evaluation.frames import TABLE_CONFIDENCE, is_constant, normal_quantile
+from evaluation.least_squares import ols, with_intercept
 
 # Search range of a variance ratio g (the rater's or the image's variance / the residual variance): from
 # negligible to an effect thousands of times the rating noise.

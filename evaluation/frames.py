@@ -1,4 +1,5 @@
-"""What the statistics modules share to read a pandas frame and to correct a table's p-values.
+"""What the statistics modules share to read a pandas frame, to give a table's intervals and to correct its
+p-values.
 
 * `require_columns` raises ``ValueError`` naming every column a frame lacks (`missing_columns` lists them
   for modules that raise their own error); `numbers` is a column as float64 with missing values as NaN;
@@ -11,12 +12,18 @@
 
   the values of ``statsmodels.stats.multitest.multipletests(method="holm")``, computed here because that
   function runs a full garbage collection on every call (slower than a whole small table; bench/README.md).
+* ``TABLE_CONFIDENCE`` (0.95) is the confidence of every interval in the analysis tables, and
+  `normal_quantile` the two-sided normal quantile of a confidence, ``Phi^-1(1 - (1 - confidence) / 2)``.
+* `table_rows`: the rows of one named table of an analysis (a dict of frames), none where it is absent.
 * `untested`: the rows of a table whose tests all lack a p-value (too few points, a constant metric, every
   model failed): they are no tests, so Holm's correction does not count them.
 """
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+
+TABLE_CONFIDENCE = 0.95
 
 
 def missing_columns(frame, columns):
@@ -66,3 +73,13 @@ def untested(table, tests):
     or note) is all it says.
     """
     return ~np.isfinite(table[list(tests)].to_numpy(dtype=float)).any(axis=1)
+
+
+def normal_quantile(confidence):
+    """The two-sided normal quantile ``Phi^-1(1 - (1 - confidence) / 2)`` of a ``confidence`` interval."""
+    return stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0)
+
+
+def table_rows(tables, name):
+    """The rows (dicts) of the table ``name`` of ``tables``, or none where the analysis has no such table."""
+    return tables[name].to_dict("records") if name in tables else []

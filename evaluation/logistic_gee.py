@@ -33,8 +33,9 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import special, stats
 
-from evaluation.correlation import TABLE_CONFIDENCE, normal_quantile, with_intercept
 from evaluation.fit_failures import FIT_ERRORS, FitFailed, run_quietly
+from evaluation.frames import TABLE_CONFIDENCE, normal_quantile
+from evaluation.least_squares import with_intercept
 
 # statsmodels' default of 60 GEE iterations is too few when a rater gives ~200 ratings and the estimated
 # exchangeable correlation sits near its lower bound -1 / (n_i - 1): the iteration then converges slowly

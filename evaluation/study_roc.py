@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import mrmc_power
+from evaluation.frames import table_rows
 from evaluation.mrmc import VARIANCE_COMPONENTS, MRMCInputError, or_hillis
 from evaluation.results import Estimate, estimate_rows, flat, setting_label
 from evaluation.roc import auc_interval, roc_curve
@@ -352,15 +353,15 @@ def result_rows(tables, summaries, settings):
     """The ROC and MRMC rows of `evaluation.analysis.results_table`."""
     reader_averaged, conditions = summaries["mrmc"], summaries["mrmc_conditions"]
 
-    def table_rows(name):
-        return tables[name].to_dict("records") if name in tables else []
-
     rows = [
-        *estimate_rows("ROC: by rater", table_rows("roc_by_rater"), lambda row: row["rater"], RATER_ESTIMATES),
+        *estimate_rows("ROC: by rater", table_rows(tables, "roc_by_rater"), lambda row: row["rater"], RATER_ESTIMATES),
         *estimate_rows("MRMC: reader-averaged", [flat(reader_averaged)], lambda row: "all", READER_AVERAGED_ESTIMATES),
-        *estimate_rows("MRMC: by set", table_rows("mrmc_by_set"), lambda row: row["set"], GROUP_ESTIMATES),
+        *estimate_rows("MRMC: by set", table_rows(tables, "mrmc_by_set"), lambda row: row["set"], GROUP_ESTIMATES),
         *estimate_rows(
-            "MRMC: by setting", table_rows("mrmc_by_setting"), lambda row: setting_label(row, settings), GROUP_ESTIMATES
+            "MRMC: by setting",
+            table_rows(tables, "mrmc_by_setting"),
+            lambda row: setting_label(row, settings),
+            GROUP_ESTIMATES,
         ),
     ]
     if "variance_components" in reader_averaged:

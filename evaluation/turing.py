@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.frames import require_columns
+from evaluation.frames import normal_quantile, require_columns
 
 LABELS = ("real", "synthetic")
 CHANCE = 0.5
@@ -64,7 +64,7 @@ def wilson_interval(successes, n, confidence=0.95):
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return math.nan, math.nan
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    z = normal_quantile(confidence)
     share = successes / n
     denominator = 1 + z**2 / n
     centre = (share + z**2 / (2 * n)) / denominator
