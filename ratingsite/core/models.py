@@ -1,9 +1,9 @@
-"""The site itself: the home page and `manage.py serve`, which runs the whole tool on one machine.
+"""The foundation's abstract models; this app has no tables of its own.
 
-This app has no tables of its own; it holds the abstract `Authored` that records who made a row and when,
-and the abstract `Owned` for a researcher's work (image sets, training runs, grids, studies): the one who
-made it owns it, and the owner names collaborators. Only they and staff change or analyse it; other
-researchers see it listed, read-only, or not at all where `settings.RESEARCHERS_SEE_ALL_WORK` is off.
+`Authored` records who made a row and when, and `Owned` is a researcher's work (image sets, training runs,
+grids, studies): the one who made it owns it, and the owner names collaborators. Only they and staff change
+or analyse it; other researchers see it listed, read-only, or not at all where
+`settings.RESEARCHERS_SEE_ALL_WORK` is off.
 """
 
 from django.conf import settings

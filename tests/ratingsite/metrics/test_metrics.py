@@ -1,4 +1,4 @@
-"""Scoring synthetic sets through real rq workers: every metric stored, shown, and summarised per grid."""
+"""Scoring synthetic sets through real rq workers: every metric stored and shown."""
 
 import io
 
@@ -11,7 +11,6 @@ from ratingsite.jobs.models import Job
 from ratingsite.metrics import jobs as metric_jobs
 from ratingsite.metrics.models import Evaluation, ImageScore
 from ratingsite.training import jobs as training_jobs
-from ratingsite.training.grids import create_grid
 from ratingsite.training.models import TrainingRun
 from tests.factories import ResearcherFactory
 from tests.images import png_bytes
@@ -119,29 +118,6 @@ def test_score_form_on_the_set_page_queues_a_job(real_set_rows, client, rq_queue
     evaluation = Evaluation.objects.get()
     assert response.url == evaluation.job.get_absolute_url()
     assert evaluation.job.kind == metric_jobs.EVALUATION_JOB_KIND
-
-
-def test_grid_metrics_page_shows_heat_maps_and_significance(real_set, run_worker, client):
-    owner = ResearcherFactory()
-    grid = create_grid(
-        created_by=owner,
-        name="grid",
-        dataset=real_set,
-        architecture="dcgan64",
-        subset_sizes=[8, 16],
-        snapshot_epochs=[1, 2],
-        learning_rates=[2e-4],
-        images_per_set=12,
-        seed=0,
-        batch_size=8,
-    )
-    run_worker()
-    assert Evaluation.objects.filter(job__status=Job.Status.FINISHED).count() == 4
-    client.force_login(owner)
-    page = client.get(reverse("analysis:experimentgrid-metrics", args=[grid.pk])).content.decode()
-    assert "4 of 4 synthetic sets scored" in page
-    assert "fid: fid" in page and "psnr: psnr_mean_db" in page
-    assert page.count("kruskal-wallis") >= 2 and "training subset size" in page and ">epoch<" in page
 
 
 def test_metrics_help_states_the_protocol(client):
