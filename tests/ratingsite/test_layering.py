@@ -1,10 +1,12 @@
 """The apps import one way: each app imports only the apps below it, never one above it.
 
 Every import in an app's modules counts, those inside functions too (an import deferred for speed is still
-a dependency). Migrations are left out: they name other apps' models by label, as Django writes them.
+a dependency), and so does an app's template loading another app's template tags. Migrations are left out:
+they name other apps' models by label, as Django writes them.
 """
 
 import ast
+import re
 
 from tests.conftest import REPO_ROOT
 
@@ -49,6 +51,24 @@ def test_every_app_is_in_the_layers():
 
 def test_no_app_imports_an_app_above_it():
     assert upward_imports() == []
+
+
+def tag_libraries():
+    """Each ratingsite template tag library's name, with the app that defines it."""
+    return {path.stem: path.parent.parent.name for path in (REPO_ROOT / "ratingsite").glob("*/templatetags/*.py")}
+
+
+def test_no_apps_template_loads_the_tags_of_an_app_above_it():
+    libraries = tag_libraries()
+    upward = []
+    for layer, app in enumerate(LAYERS):
+        for path in sorted((REPO_ROOT / "templates" / app).rglob("*.html")):
+            for loaded in re.findall(r"{%\s*load\s+([^%]+?)\s*%}", path.read_text()):
+                for library in loaded.split():
+                    owner = libraries.get(library)
+                    if owner is not None and LAYERS.index(owner) > layer:
+                        upward.append(f"{path.relative_to(REPO_ROOT)} loads {library} of ratingsite.{owner}")
+    assert upward == []
 
 
 def test_the_libraries_import_no_django_and_synthesis_no_evaluation():
