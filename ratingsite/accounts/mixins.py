@@ -33,7 +33,8 @@ class MayChangeMixin(ResearcherRequiredMixin):
     pk): its owner, collaborators and staff; other researchers get 403, and 404 where they may not see it.
 
     The row checked is the view's ``checked_object``, and the object of a detail or edit view, so that a request
-    reads it once."""
+    reads it once: ``get_object`` returns it whatever ``get_queryset`` says. A view whose ``permission_object``
+    is another row than its own (a snapshot's run) reads its own row itself."""
 
     def permission_object(self):
         return get_object_or_404(self.model.visible_to(self.request.user), pk=self.kwargs["pk"])
