@@ -1,7 +1,7 @@
 from django.urls import path
 
 from ratingsite.core.views import CollaboratorsUpdate
-from ratingsite.studies import views
+from ratingsite.studies import rating_views, views
 from ratingsite.studies.models import Study
 
 app_name = "studies"
@@ -18,8 +18,8 @@ urlpatterns = [
     path("<int:pk>/invite/", views.RaterInvite.as_view(), name="rater-invite"),
     path("<int:pk>/raters/<int:rater_pk>/link/", views.RaterLinkReissue.as_view(), name="rater-link-reissue"),
     path("<int:pk>/files/", views.StudyFilesRewrite.as_view(), name="study-files-rewrite"),
-    path("<int:pk>/start/", views.StudyStart.as_view(), name="study-start"),
-    path("<int:pk>/practice/", views.StudyPractice.as_view(), name="study-practice"),
-    path("<int:pk>/rate/", views.StudyRate.as_view(), name="study-rate"),
-    path("images/<str:token>.png", views.StudyItemImage.as_view(), name="studyitem-image"),
+    path("<int:pk>/start/", rating_views.StudyStart.as_view(), name="study-start"),
+    path("<int:pk>/practice/", rating_views.StudyPractice.as_view(), name="study-practice"),
+    path("<int:pk>/rate/", rating_views.StudyRate.as_view(), name="study-rate"),
+    path("images/<str:token>.png", rating_views.StudyItemImage.as_view(), name="studyitem-image"),
 ]
