@@ -44,11 +44,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.frames import require_columns
+from evaluation.frames import TABLE_CONFIDENCE, require_columns
 from evaluation.quality import numeric_scores
 
 WEIGHTS = (None, "linear", "quadratic")
-CONFIDENCE = 0.95
 
 
 def cohen_kappa(a, b, weights=None, categories=None):
@@ -83,11 +82,10 @@ def table_kappa(counts, weights=None):
     """Cohen's kappa of each ``K x K`` table of counts in ``counts`` (shape ``(..., K, K)``; rows the first
     rater's categories in their order, columns the second's), by the formula above; NaN where undefined.
 
-    `cohen_kappa` reads one table; a bootstrap hands over all its resamples' tables at once.
+    `cohen_kappa` reads one table; a bootstrap hands over all its resamples' tables at once. A table is the
+    pooled kappa of one stratum.
     """
-    observed, expected = weighted_disagreements(counts, weights)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(expected > 0, 1 - observed / expected, np.nan)
+    return pooled_kappa(np.asarray(counts)[..., np.newaxis, :, :], weights)
 
 
 def pooled_kappa(counts, weights=None):
@@ -209,7 +207,7 @@ def icc(ratings, column="quality"):
     return result
 
 
-def icc_interval(value, ms_items, ms_raters, ms_error, n, k, confidence=CONFIDENCE):
+def icc_interval(value, ms_items, ms_raters, ms_error, n, k, confidence=TABLE_CONFIDENCE):
     """McGraw & Wong (1996) case 2A interval of ICC(2,1), Satterthwaite's degrees of freedom ``v``."""
     alpha = 1 - confidence
     a = k * value / (n * (1 - value))

@@ -33,10 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.frames import require_columns
+from evaluation.frames import TABLE_CONFIDENCE, require_columns
 from evaluation.turing import require_labels
 
-CONFIDENCE = 0.95
 # Below this many scores on either side the test has too little power to say anything either way.
 FEWEST_FOR_TEST = 5
 SUMMARY_COLUMNS = ["n", "mean", "sd", "low", "high", "median"]
@@ -61,7 +60,7 @@ def describe_scores(scores):
     summary["mean"], summary["median"] = float(values.mean()), float(np.median(values))
     if n >= 2:
         sd = float(values.std(ddof=1))
-        half_width = float(stats.t.ppf(1 - (1 - CONFIDENCE) / 2, n - 1)) * sd / math.sqrt(n)
+        half_width = float(stats.t.ppf(1 - (1 - TABLE_CONFIDENCE) / 2, n - 1)) * sd / math.sqrt(n)
         summary.update(sd=sd, low=summary["mean"] - half_width, high=summary["mean"] + half_width)
     return summary
 

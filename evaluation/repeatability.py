@@ -41,8 +41,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from evaluation.agreement import CONFIDENCE, pooled_kappa
-from evaluation.frames import require_columns
+from evaluation.agreement import pooled_kappa
+from evaluation.frames import TABLE_CONFIDENCE, require_columns
 from evaluation.turing import LABELS
 
 PAIR_COLUMNS = ["rater", "image", "answer_first", "answer_second", "quality_first", "quality_second"]
@@ -63,7 +63,7 @@ QUALITY_SCORES = [1, 2, 3, 4, 5]
 POOLED = "pooled"
 
 
-def intra_rater_agreement(pairs, resamples=2000, seed=0, confidence=CONFIDENCE):
+def intra_rater_agreement(pairs, resamples=2000, seed=0, confidence=TABLE_CONFIDENCE):
     """One row of RELIABILITY_COLUMNS per rater (sorted by rater), then the ``pooled`` row; empty for no pairs."""
     require_columns(pairs, PAIR_COLUMNS)
     pairs = pairs.sort_values(["rater", "image"], kind="stable", ignore_index=True)
@@ -130,7 +130,7 @@ def percentile_interval(values, confidence):
     return float(low), float(high)
 
 
-def methods_text(table, n_images, gap, confidence=CONFIDENCE):
+def methods_text(table, n_images, gap, confidence=TABLE_CONFIDENCE):
     """The repeatability sentences of the methods paragraph, from `intra_rater_agreement`'s ``table``, the number
     of images shown twice and the fewest images between an image's two showings; empty for an empty table."""
     if table.empty:
