@@ -256,7 +256,7 @@ class StudyRate(OpenParticipationMixin, RatingPageMixin, View):
         answers, viewing_ms = answers_of(form, self.study)
         answers.update(viewing_ms=viewing_ms, comment=form.cleaned_data.get("comment") or "")
         with transaction.atomic():
-            shown = Showing.objects.filter(item=item, rater=request.user).values_list("shown", flat=True).first()
+            shown = first_shown(item, request.user)
             rating, created = Rating.objects.get_or_create(
                 item=item, rater=request.user, defaults={**answers, "shown": shown or timezone.now()}
             )
