@@ -134,21 +134,15 @@ def ratings_frame(studies, rater_group="all"):
     rows = []
     for rating in ratings:
         image = rating.item.image
-        profession, years = rater_facts.get((rating.item.study_id, rating.rater_id), UNKNOWN_RATER)
         rows.append(
             {
-                "study": rating.item.study.name,
-                "rater": rater_label(rating.rater_id),
-                "profession": profession,
-                "years_of_experience": years,
+                **who_saw_what(rating, labels, rater_facts),
+                "years_of_experience": rater_facts.get((rating.item.study_id, rating.rater_id), UNKNOWN_RATER)[1],
                 "item": rating.item_id,
-                "image": image.pk,
                 "image_sha256": image.sha256,
-                "set": labels[image.image_set_id],
                 "set_id": image.image_set_id,
                 "set_kind": image.image_set.kind,
                 **settings[image.image_set_id],
-                "truth": "real" if rating.item.is_real else "synthetic",
                 "answer": rating.answer,
                 "quality": rating.quality,
                 "confidence": rating.confidence,
