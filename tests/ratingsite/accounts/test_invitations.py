@@ -54,7 +54,9 @@ def test_an_invited_rater_sets_their_own_password_once_through_the_link(client, 
 def test_a_link_expires_and_a_new_one_replaces_the_old(client, study, settings):
     settings.INVITATION_VALID_DAYS = 3
     first = invitation_link(invite(client, study))
-    assert "works once, for 3 days" in invite(client, study, username="dr_other")
+    other_page = invite(client, study, username="dr_other")
+    assert "works once, for 3 days" in other_page
+    other_link = invitation_link(other_page)
     Invitation.objects.filter(user__username="dr_other").update(expires=timezone.now() - timedelta(seconds=1))
     rater = Participation.objects.get(rater__username="dr_new").rater
     reissued = client.post(reverse("studies:rater-link-reissue", args=[study.pk, rater.pk]), follow=True)
@@ -64,6 +66,9 @@ def test_a_link_expires_and_a_new_one_replaces_the_old(client, study, settings):
     assert client.get(first).status_code == 410  # replaced
     other = Invitation.objects.get(user__username="dr_other")
     assert other.expires < timezone.now() and client.get(reverse("home")).status_code == 302
+    expired = client.get(other_link)
+    assert expired.status_code == 410 and "has expired" in expired.content.decode()
+    assert not Invitation.objects.filter(user__username="dr_other", used__isnull=False).exists()
     accept(client, second)
     # Only a hash of the token is kept: the database alone cannot open the link.
     token = second.rstrip("/").rsplit("/", 1)[1]
