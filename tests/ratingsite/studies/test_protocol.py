@@ -22,6 +22,7 @@ from ratingsite.studies.models import (
     Showing,
     Study,
     StudyItem,
+    repeats_problem,
     with_repeats,
 )
 from tests.factories import ParticipationFactory, RaterFactory, ResearcherFactory
@@ -85,6 +86,9 @@ def test_with_repeats_keeps_the_gap_and_puts_second_showings_late():
         for first, second in repeats.items():
             assert shown.index(second) - shown.index(first) - 1 >= 10
             assert shown.index(second) >= 12  # the second half of the pool's order
+    assert "at most 2 images can each be shown again 10 images later" in repeats_problem(
+        3, ordinary=12, pool=12, gap=10
+    )
     with pytest.raises(ValueError):
         with_repeats(order[:12], {pk: 100 + pk for pk in order[:3]}, 10, random.Random(0))
 
