@@ -203,6 +203,12 @@ class Job(Authored):
         return bool(self._mark_ended(self.Status.CANCELLED, message="Cancelled."))
 
 
+def has_active_job(row):
+    """Whether ``row`` (a training run, study, evaluation: whatever has a ``job``, or none yet) has a queued or
+    running job."""
+    return row.job is not None and row.job.is_active
+
+
 def sync_job_of(row):
     """Bring the job of ``row`` (a training run, study, evaluation: whatever has a ``job``, or none yet) in line
     with the queue, before a page shows its status."""

@@ -16,7 +16,7 @@ from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, 
 from ratingsite.accounts.models import RATERS, Invitation, RaterProfile, add_to_role, is_researcher
 from ratingsite.core.forms import errors_as_message
 from ratingsite.imagesets.models import ImageSet
-from ratingsite.jobs.models import sync_job_of
+from ratingsite.jobs.models import has_active_job, sync_job_of
 from ratingsite.studies import jobs
 from ratingsite.studies.blinding import file_size_auc, file_sizes, order_check
 from ratingsite.studies.forms import (
@@ -37,6 +37,8 @@ from ratingsite.studies.models import (
 from ratingsite.training.models import ExperimentGrid
 
 LEAKAGE_WARNING_DISTANCE = 0.15
+# Why a study's settings or files cannot change now.
+FILES_BEING_MADE = "The study's files are being made; wait for that job to end."
 
 
 class StudyList(VisibleObjectsMixin, ListView):
@@ -137,8 +139,8 @@ class StudyUpdate(MayChangeMixin, StudyFormMixin, UpdateView):
         if not study.is_editable:
             messages.error(self.request, "The study has ratings (or is archived): its settings and pool stay as rated.")
             return redirect(study)
-        if study.job is not None and study.job.is_active:
-            messages.error(self.request, "The study's files are being made; wait for that job to end.")
+        if has_active_job(study):
+            messages.error(self.request, FILES_BEING_MADE)
             return redirect(study)
         return None
 
@@ -322,8 +324,8 @@ class StudyFilesRewrite(MayChangeMixin, View):
 
     def post(self, request, pk):
         study = self.checked_object
-        if study.job is not None and study.job.is_active:
-            messages.error(request, "The study's files are being made; wait for that job to end.")
+        if has_active_job(study):
+            messages.error(request, FILES_BEING_MADE)
         else:
             jobs.enqueue_rewrite(study, created_by=request.user)
             messages.success(request, "Rewriting the study's files at one size.")

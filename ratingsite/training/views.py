@@ -9,7 +9,7 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Vie
 from ratingsite.accounts.mixins import MayChangeMixin, ResearcherRequiredMixin, VisibleObjectsMixin
 from ratingsite.core.forms import errors_as_message
 from ratingsite.core.views import VisibleChoicesMixin
-from ratingsite.jobs.models import sync_job_of
+from ratingsite.jobs.models import has_active_job, sync_job_of
 from ratingsite.training import grids, jobs
 from ratingsite.training.forms import (
     ExperimentGridForm,
@@ -53,7 +53,7 @@ class TrainingRunDetail(VisibleObjectsMixin, DetailView):
             latest=history[-1] if history else None,
             resume_epoch=resume_epoch,
             snapshots=run.snapshots.prefetch_related("generated_sets__image_set"),
-            can_resume=(run.job is None or not run.job.is_active) and resume_epoch < run.epochs,
+            can_resume=not has_active_job(run) and resume_epoch < run.epochs,
             generate_form=GenerateSetForm(initial={"seed": run.seed}),
         )
         return context
@@ -66,7 +66,7 @@ class TrainingRunResume(MayChangeMixin, View):
 
     def post(self, request, pk):
         run = self.checked_object
-        if run.job is not None and run.job.is_active:
+        if has_active_job(run):
             messages.info(request, "This run is already queued or running.")
         else:
             jobs.enqueue_training(run, created_by=request.user)
